@@ -1,0 +1,64 @@
+import { z } from "zod";
+
+/** Marketplace RBAC roles; every new user starts as `org_member`. */
+export const ROLES = ["platform_admin", "org_admin", "org_member"] as const;
+export const RoleSchema = z.enum(ROLES);
+export type Role = z.infer<typeof RoleSchema>;
+export const DEFAULT_ROLE: Role = "org_member";
+
+/** Scopes the identity provider understands (CONTRACT.md §2). */
+export const SCOPES = {
+  openid: "openid",
+  profile: "profile",
+  email: "email",
+  role: "marketplace:role",
+  installs: "marketplace:installs",
+  agentTiers: "marketplace:agentTiers",
+  offlineAccess: "offline_access",
+} as const;
+export const ALL_SCOPES = Object.values(SCOPES);
+
+/** What agents normally ask for: everything but `marketplace:installs`. */
+export const DEFAULT_AGENT_SCOPES = [
+  SCOPES.openid,
+  SCOPES.profile,
+  SCOPES.email,
+  SCOPES.role,
+  SCOPES.agentTiers,
+  SCOPES.offlineAccess,
+] as const;
+
+/** Custom claim names; each equals the scope that grants it. */
+export const CLAIMS = {
+  role: "marketplace:role",
+  installs: "marketplace:installs",
+  agentTiers: "marketplace:agentTiers",
+} as const;
+
+/** Token lifetimes of the contract, in seconds. */
+export const TOKEN_LIFETIMES = {
+  accessToken: 36_000,
+  idToken: 36_000,
+  authorizationCode: 600,
+} as const;
+
+/** `GET /me` on an agent and the profile agent-kit maps an ID token to. */
+export const MarketplaceUserSchema = z.object({
+  id: z.string(),
+  email: z.string(),
+  name: z.string(),
+  image: z.string().nullable().optional(),
+  marketplaceRole: RoleSchema,
+});
+export type MarketplaceUser = z.infer<typeof MarketplaceUserSchema>;
+
+/** The marketplace's own view of the signed-in user (`GET /me`). */
+export const MeDtoSchema = z.object({
+  id: z.string(),
+  email: z.string(),
+  name: z.string(),
+  image: z.string().nullable(),
+  role: RoleSchema,
+  createdAt: z.string(),
+});
+export type MeDto = z.infer<typeof MeDtoSchema>;

@@ -1,0 +1,98 @@
+import { ALL_SCOPES, DEFAULT_ROLE, ROLES } from "@amp/contract";
+import { oauthProvider } from "@better-auth/oauth-provider";
+import { betterAuth } from "better-auth";
+import { admin, jwt } from "better-auth/plugins";
+import type { Dialect } from "kysely";
+import type { Logger } from "pino";
+import type { Config } from "../config.ts";
+import { type ClaimSource, idTokenClaims, userInfoClaims } from "./claims.ts";
+import { ac, roles } from "./permissions.ts";
+
+/** Cookie prefix of the marketplace; the agent uses its own, since browsers share cookies across ports on localhost. */
+export const COOKIE_PREFIX = "marketplace";
+
+/** The JWT audience of bearer JWTs for the marketplace's own API (never a client id, so ID tokens don't pass). */
+export const apiAudience = (config: Config) => `${config.baseUrl}/api`;
+
+export interface AuthDeps {
+  config: Config;
+  dialect: Dialect;
+  claims: ClaimSource;
+  logger: Logger;
+  onUserCreated(user: { id: string; email: string }): Promise<void>;
+}
+
+/** Header the HTTP server sets from the socket (or the trusted proxy hop); clients cannot spoof it. */
+export const CLIENT_IP_HEADER = "x-marketplace-client-ip";
+
+export function createAuth({ config, dialect, claims, logger, onUserCreated }: AuthDeps) {
+  const sameSite = config.crossOriginCookies ? "none" : "lax";
+  return betterAuth({
+    appName: "Agent Marketplace",
+    baseURL: config.baseUrl,
+    basePath: "/api/auth",
+    secret: config.authSecret,
+    database: { dialect, type: "postgres" },
+    telemetry: { enabled: false },
+    logger: {
+      level: "warn",
+      log: (level, message) => logger[level]({ component: "better-auth" }, message),
+    },
+    trustedOrigins: [config.baseUrl, ...(config.uiOrigin ? [config.uiOrigin] : [])],
+    emailAndPassword: { enabled: true, minPasswordLength: 8, maxPasswordLength: 128, autoSignIn: true },
+    session: { expiresIn: 7 * 86_400, updateAge: 86_400 },
+    rateLimit: {
+      enabled: config.rateLimit,
+      window: 60,
+      max: 300,
+      customRules: {
+        "/sign-in/email": { window: 60, max: 10 },
+        "/sign-up/email": { window: 60, max: 10 },
+      },
+    },
+    advanced: {
+      cookiePrefix: COOKIE_PREFIX,
+      useSecureCookies: config.crossOriginCookies || config.baseUrl.startsWith("https://"),
+      defaultCookieAttributes: {
+        sameSite,
+        httpOnly: true,
+        ...(config.crossOriginCookies ? { secure: true } : {}),
+      },
+      ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] },
+    },
+    databaseHooks: {
+      user: { create: { after: async (user) => onUserCreated(user) } },
+    },
+    plugins: [
+      admin({ ac, roles, defaultRole: DEFAULT_ROLE, adminRoles: ["platform_admin"] }),
+      jwt({
+        jwks: {
+          keyPairConfig: { alg: "EdDSA", crv: "Ed25519" },
+          rotationInterval: config.jwks.rotationInterval,
+          gracePeriod: config.jwks.gracePeriod,
+        },
+        jwt: { issuer: config.issuer, audience: apiAudience(config), expirationTime: "15m" },
+      }),
+      oauthProvider({
+        loginPage: "/sign-in",
+        consentPage: "/consent",
+        signup: { page: "/sign-up" },
+        scopes: [...ALL_SCOPES],
+        grantTypes: ["authorization_code", "refresh_token"],
+        accessTokenExpiresIn: config.tokens.accessTtl,
+        idTokenExpiresIn: config.tokens.idTtl,
+        refreshTokenExpiresIn: config.tokens.refreshTtl,
+        refreshTokenReuseInterval: config.tokens.refreshReuseGrace,
+        codeExpiresIn: config.tokens.codeTtl,
+        allowDynamicClientRegistration: false,
+        clientPrivileges: ({ user }) => user?.role === "platform_admin",
+        customIdTokenClaims: ({ user, scopes }) => idTokenClaims(user as never, scopes, claims),
+        customUserInfoClaims: ({ user, scopes }) => userInfoClaims(user as never, scopes, claims),
+        rateLimit: config.rateLimit ? {} : { token: false, authorize: false, introspect: false, revoke: false, userinfo: false },
+      }),
+    ],
+  });
+}
+
+export type Auth = ReturnType<typeof createAuth>;
+export const KNOWN_ROLES = ROLES;

@@ -1,0 +1,92 @@
+import { createHash } from "node:crypto";
+import { and, eq, gt, isNull, sql } from "drizzle-orm";
+import type { Db } from "../db/database.ts";
+import { oauthAccessToken, oauthClient, user } from "../db/schema.ts";
+
+/** Who an opaque access token speaks for. */
+export interface BearerGrant {
+  userId: string;
+  clientId: string;
+  scopes: string[];
+  expiresAt: number;
+  role: string | null;
+}
+
+/**
+ * Hash used by the provider plugin to store opaque tokens ("hashed" storage:
+ * SHA-256, base64url without padding); lookups must use the same.
+ */
+export const hashToken = (token: string) => createHash("sha256").update(token).digest("base64url");
+
+/**
+ * Resolves opaque access tokens to grants, with a short per-process cache so
+ * the hot path (every consume call) does not pay a lookup each time.
+ * Staleness is bounded by `ttlMs`; revocation through this process is
+ * honoured at once via `forget`.
+ */
+export class BearerCache {
+  private readonly entries = new Map<string, { grant: BearerGrant | null; until: number }>();
+  private static readonly MAX_ENTRIES = 50_000;
+
+  constructor(
+    private readonly db: Db,
+    private readonly ttlMs: number,
+  ) {}
+
+  async resolve(token: string): Promise<BearerGrant | null> {
+    const key = hashToken(token);
+    const now = Date.now();
+    const hit = this.entries.get(key);
+    if (hit && hit.until > now) {
+      return hit.grant && hit.grant.expiresAt > now ? hit.grant : null;
+    }
+    const grant = await this.lookup(key);
+    if (this.ttlMs > 0) {
+      if (this.entries.size >= BearerCache.MAX_ENTRIES) this.entries.clear();
+      this.entries.set(key, { grant, until: now + this.ttlMs });
+    }
+    return grant;
+  }
+
+  async forget(token: string): Promise<void> {
+    this.entries.delete(hashToken(token));
+  }
+
+  clear() {
+    this.entries.clear();
+  }
+
+  private async lookup(hash: string): Promise<BearerGrant | null> {
+    const rows = await this.db
+      .select({
+        userId: oauthAccessToken.userId,
+        clientId: oauthAccessToken.clientId,
+        scopes: oauthAccessToken.scopes,
+        expiresAt: oauthAccessToken.expiresAt,
+        role: user.role,
+      })
+      .from(oauthAccessToken)
+      .innerJoin(oauthClient, eq(oauthClient.clientId, oauthAccessToken.clientId))
+      .innerJoin(user, eq(user.id, oauthAccessToken.userId))
+      .where(
+        and(
+          eq(oauthAccessToken.token, hash),
+          isNull(oauthAccessToken.revoked),
+          gt(oauthAccessToken.expiresAt, new Date()),
+          // A disabled client (inactive agent) and a banned user lose API access at once.
+          sql`coalesce(${oauthClient.disabled}, false) = false`,
+          sql`coalesce(${user.banned}, false) = false`,
+        ),
+      )
+      .limit(1);
+    const row = rows[0];
+    if (!row?.userId) return null;
+    return {
+      userId: row.userId,
+      clientId: row.clientId,
+      scopes: row.scopes,
+      expiresAt: row.expiresAt.getTime(),
+      role: row.role,
+    };
+  }
+}

@@ -1,0 +1,78 @@
+import { Hono } from "hono";
+import type { BearerCache } from "./bearer.ts";
+import type { Auth } from "./auth.ts";
+
+/**
+ * Serves better-auth under `/api/auth`, adjusted where the provider plugin
+ * differs from the contract (CONTRACT.md §2, SECURITY-TESTS.md §A):
+ * - RP-initiated logout lives at `/oauth2/endsession` (the plugin says `end-session`);
+ *   discovery advertises the contract's path and the plugin's path is not served.
+ * - RFC 7636 §4.6 and RFC 6749 §5.2: a failed PKCE check, a vanished user or
+ *   session is `invalid_grant` (400), not the plugin's `invalid_request`/401.
+ * - A successful revocation drops the token from the bearer cache at once.
+ */
+export function authRoutes(auth: Auth, bearerCache: BearerCache) {
+  const app = new Hono();
+  const forward = (request: Request, path?: string) => {
+    if (!path) return auth.handler(request);
+    const url = new URL(request.url);
+    url.pathname = path;
+    return auth.handler(new Request(url, request));
+  };
+
+  app.all("/oauth2/end-session", (c) => c.json({ error: "not_found" }, 404));
+  app.all("/oauth2/endsession", (c) => forward(c.req.raw, "/api/auth/oauth2/end-session"));
+
+  app.get("/.well-known/openid-configuration", async (c) => patchDiscovery(await forward(c.req.raw)));
+  app.get("/.well-known/oauth-authorization-server", async (c) => patchDiscovery(await forward(c.req.raw)));
+
+  app.post("/oauth2/token", async (c) => toInvalidGrant(await forward(c.req.raw)));
+
+  app.post("/oauth2/revoke", async (c) => {
+    const form = await c.req.raw.clone().text();
+    const response = await forward(c.req.raw);
+    const token = new URLSearchParams(form).get("token");
+    if (response.ok && token) await bearerCache.forget(token);
+    return response;
+  });
+
+  app.all("*", (c) => forward(c.req.raw));
+  return app;
+}
+
+async function patchDiscovery(response: Response): Promise<Response> {
+  if (!response.ok) return response;
+  const metadata = (await response.json()) as Record<string, unknown>;
+  // Every agent is a public client (token_endpoint_auth_method "none", CONTRACT.md §2).
+  const methods = metadata.token_endpoint_auth_methods_supported;
+  if (Array.isArray(methods) && !methods.includes("none")) methods.unshift("none");
+  if (typeof metadata.end_session_endpoint === "string") {
+    metadata.end_session_endpoint = metadata.end_session_endpoint.replace(/\/oauth2\/end-session$/, "/oauth2/endsession");
+  }
+  const headers = new Headers(response.headers);
+  headers.delete("content-length");
+  return new Response(JSON.stringify(metadata), { status: response.status, headers });
+}
+
+/** Descriptions of token-endpoint failures that RFC 6749 §5.2 calls `invalid_grant`. */
+const INVALID_GRANT_DESCRIPTIONS = [
+  /code_verifier/i,
+  /code verification failed/i,
+  /PKCE/i,
+  /user may have been deleted/i,
+  /session no longer exists/i,
+];
+
+async function toInvalidGrant(response: Response): Promise<Response> {
+  if (response.ok || !response.headers.get("content-type")?.includes("json")) return response;
+  const body = (await response.clone().json()) as { error?: string; error_description?: string };
+  const description = body.error_description ?? "";
+  if (body.error === "invalid_grant" || !INVALID_GRANT_DESCRIPTIONS.some((re) => re.test(description))) return response;
+  const headers = new Headers(response.headers);
+  headers.delete("content-length");
+  headers.delete("www-authenticate");
+  return new Response(JSON.stringify({ error: "invalid_grant", error_description: description }), {
+    status: 400,
+    headers,
+  });
+}

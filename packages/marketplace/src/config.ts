@@ -1,0 +1,156 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+
+const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const flag = (fallback: boolean) =>
+  z
+    .enum(["true", "false", "1", "0", "on", "off"])
+    .default(fallback ? "true" : "false")
+    .transform((v) => v === "true" || v === "1" || v === "on");
+
+/** Every environment variable the marketplace reads; documented in `.env.example`. */
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  MARKETPLACE_PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  MARKETPLACE_HOST: z.string().min(1).default("127.0.0.1"),
+  MARKETPLACE_BASE_URL: z.url().optional(),
+  MARKETPLACE_UI_ORIGIN: z.url().optional(),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL").optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().positive().default(10),
+  MARKETPLACE_DATA_DIR: z.string().min(1).optional(),
+  AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  ACCESS_TOKEN_TTL_SECONDS: seconds(36_000),
+  ID_TOKEN_TTL_SECONDS: seconds(36_000),
+  REFRESH_TOKEN_TTL_SECONDS: seconds(30 * 86_400),
+  REFRESH_TOKEN_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).default(0),
+  AUTH_CODE_TTL_SECONDS: z.coerce.number().int().positive().max(600).default(600),
+  JWKS_ROTATION_INTERVAL_SECONDS: seconds(30 * 86_400),
+  JWKS_GRACE_PERIOD_SECONDS: seconds(7 * 86_400),
+  BEARER_CACHE_TTL_MS: z.coerce.number().int().min(0).default(5_000),
+  BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
+  RATE_LIMIT: flag(true),
+  TRUST_PROXY: flag(false),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type Env = z.input<typeof EnvSchema>;
+
+export interface Config {
+  env: "development" | "production" | "test";
+  port: number;
+  host: string;
+  /** Public base URL, no trailing slash. The issuer is `${baseUrl}/api/auth`. */
+  baseUrl: string;
+  issuer: string;
+  /** Origin of the marketplace web UI when it is served elsewhere (cross-origin cookies). */
+  uiOrigin: string | undefined;
+  crossOriginCookies: boolean;
+  database: { url: string } | { dataDir: string } | { memory: true };
+  databasePoolSize: number;
+  dataDir: string;
+  authSecret: string;
+  tokens: {
+    accessTtl: number;
+    idTtl: number;
+    refreshTtl: number;
+    refreshReuseGrace: number;
+    codeTtl: number;
+  };
+  jwks: { rotationInterval: number; gracePeriod: number };
+  bearerCacheTtlMs: number;
+  bodyLimitBytes: number;
+  rateLimit: boolean;
+  /** Behind a load balancer: take the client IP from the last X-Forwarded-For hop. */
+  trustProxy: boolean;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/**
+ * Reads and validates the environment once, at start-up. Every invalid or
+ * missing variable is named in one error, so a misconfigured deploy fails
+ * fast with a message that says what to fix.
+ */
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  overrides: { memoryDatabase?: boolean } = {},
+): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`Invalid marketplace configuration:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const baseUrl = (e.MARKETPLACE_BASE_URL ?? `http://localhost:${e.MARKETPLACE_PORT}`).replace(/\/+$/, "");
+  const dataDir = resolve(e.MARKETPLACE_DATA_DIR ?? `${REPO_ROOT}/.data/marketplace`);
+
+  if (e.NODE_ENV === "production") {
+    if (!e.AUTH_SECRET) problems.push("AUTH_SECRET: required in production (at least 32 random characters)");
+    if (!e.MARKETPLACE_BASE_URL) problems.push("MARKETPLACE_BASE_URL: required in production");
+    else if (!baseUrl.startsWith("https://")) problems.push("MARKETPLACE_BASE_URL: must be https in production");
+  }
+  if (e.JWKS_GRACE_PERIOD_SECONDS < e.ID_TOKEN_TTL_SECONDS) {
+    problems.push(
+      "JWKS_GRACE_PERIOD_SECONDS: must be at least ID_TOKEN_TTL_SECONDS, or ID tokens signed by a rotated-out key stop verifying",
+    );
+  }
+  if (problems.length) {
+    throw new ConfigError(`Invalid marketplace configuration:\n${problems.map((p) => `  ${p}`).join("\n")}`);
+  }
+
+  const uiOrigin = e.MARKETPLACE_UI_ORIGIN ? new URL(e.MARKETPLACE_UI_ORIGIN).origin : undefined;
+  return {
+    env: e.NODE_ENV,
+    port: e.MARKETPLACE_PORT,
+    host: e.MARKETPLACE_HOST,
+    baseUrl,
+    issuer: `${baseUrl}/api/auth`,
+    uiOrigin,
+    crossOriginCookies: uiOrigin !== undefined && uiOrigin !== new URL(baseUrl).origin,
+    database: e.DATABASE_URL
+      ? { url: e.DATABASE_URL }
+      : overrides.memoryDatabase
+        ? { memory: true }
+        : { dataDir: `${dataDir}/pg` },
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    dataDir,
+    authSecret: e.AUTH_SECRET ?? developmentSecret(dataDir, overrides.memoryDatabase === true),
+    tokens: {
+      accessTtl: e.ACCESS_TOKEN_TTL_SECONDS,
+      idTtl: e.ID_TOKEN_TTL_SECONDS,
+      refreshTtl: e.REFRESH_TOKEN_TTL_SECONDS,
+      refreshReuseGrace: e.REFRESH_TOKEN_REUSE_GRACE_SECONDS,
+      codeTtl: e.AUTH_CODE_TTL_SECONDS,
+    },
+    jwks: { rotationInterval: e.JWKS_ROTATION_INTERVAL_SECONDS, gracePeriod: e.JWKS_GRACE_PERIOD_SECONDS },
+    bearerCacheTtlMs: e.BEARER_CACHE_TTL_MS,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    rateLimit: e.RATE_LIMIT,
+    trustProxy: e.TRUST_PROXY,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+/**
+ * Outside production a missing AUTH_SECRET is generated once and kept in the
+ * data directory, so sessions and encrypted keys survive restarts without
+ * anyone choosing a weak fixed value.
+ */
+function developmentSecret(dataDir: string, ephemeral: boolean): string {
+  if (ephemeral) return randomBytes(32).toString("base64url");
+  const file = `${dataDir}/auth-secret`;
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString("base64url");
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}

@@ -1,0 +1,43 @@
+import type { Child } from "hono/jsx";
+
+const STYLE = `
+:root{color-scheme:light;--ink:#1b1f24;--muted:#5b6470;--line:#d6dbe1;--brand:#3046c5;--bad:#b42318;--bg:#f6f7f9}
+*{box-sizing:border-box}body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:var(--ink);background:var(--bg)}
+main{max-width:26rem;margin:3rem auto;padding:2rem;background:#fff;border:1px solid var(--line);border-radius:12px}
+h1{font-size:1.5rem;margin:0 0 1rem}p{margin:.5rem 0 1rem}.muted{color:var(--muted)}
+label{display:block;font-weight:600;margin:1rem 0 .25rem}
+input{width:100%;padding:.6rem .7rem;font:inherit;border:1px solid var(--line);border-radius:8px}
+input:focus,button:focus,a:focus{outline:3px solid #9fb1ff;outline-offset:2px}
+button{margin-top:1.25rem;width:100%;padding:.7rem;font:inherit;font-weight:600;color:#fff;background:var(--brand);border:0;border-radius:8px;cursor:pointer}
+button.secondary{background:#fff;color:var(--ink);border:1px solid var(--line)}
+.alert{padding:.75rem;border-radius:8px;background:#fef3f2;color:var(--bad);border:1px solid #fecdca}
+ul.scopes{padding-left:1.25rem}.brand{font-weight:700;color:var(--brand);margin-bottom:1rem}
+@media (max-width:480px){main{margin:0;border-radius:0;border-width:0 0 1px}}
+`;
+
+export function Layout(props: { title: string; children: Child }) {
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{`${props.title} · Agent Marketplace`}</title>
+        <style>{STYLE}</style>
+      </head>
+      <body>
+        <main>
+          <div class="brand">Agent Marketplace</div>
+          {props.children}
+        </main>
+      </body>
+    </html>
+  );
+}
+
+export function Alert(props: { message: string | undefined }) {
+  return props.message ? (
+    <p class="alert" role="alert">
+      {props.message}
+    </p>
+  ) : null;
+}

@@ -1,0 +1,155 @@
+import { Hono, type Context } from "hono";
+import type { Auth } from "../auth/auth.ts";
+import type { Config } from "../config.ts";
+import { ConsentPage, ErrorPage, HomePage, SignInPage, SignUpPage, SignedOutPage } from "./auth-pages.tsx";
+import { issueCsrf, verifyCsrf } from "./csrf.ts";
+
+/**
+ * The marketplace's server-rendered pages: plain HTML forms that work without
+ * JavaScript. A sign-in or sign-up that carries a signed `oauth_query` (put
+ * there by `/oauth2/authorize` when it found no session) continues that same
+ * authorization request once the session exists.
+ */
+export function pageRoutes(auth: Auth, config: Config) {
+  const app = new Hono();
+  const origin = new URL(config.baseUrl).origin;
+  const secure = config.baseUrl.startsWith("https://");
+  const csrf = (c: Context) => issueCsrf(c, secure);
+
+  app.use("*", async (c, next) => {
+    await next();
+    c.header("Content-Security-Policy", "default-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'");
+    c.header("X-Frame-Options", "DENY");
+    c.header("Referrer-Policy", "no-referrer");
+    c.header("Cache-Control", "no-store");
+  });
+
+  const oauthQueryOf = (c: Context) => new URL(c.req.url).search.slice(1);
+
+  app.get("/", async (c) => {
+    const session = await auth.api.getSession({ headers: c.req.raw.headers });
+    return c.html(<HomePage csrf={csrf(c)} name={session?.user.name} email={session?.user.email} />);
+  });
+
+  app.get("/sign-in", (c) => c.html(<SignInPage csrf={csrf(c)} oauthQuery={oauthQueryOf(c)} />));
+  app.post("/sign-in", async (c) => {
+    const form = await c.req.parseBody();
+    const oauthQuery = str(form.oauth_query);
+    const email = str(form.email).trim();
+    const rerender = (status: 400 | 401 | 403 | 429, error: string) =>
+      c.html(<SignInPage csrf={csrf(c)} oauthQuery={oauthQuery} email={email} error={error} />, status);
+    if (!verifyCsrf(c, form.csrf, origin)) return rerender(403, "Your form expired. Please try again.");
+    const response = await auth.api.signInEmail({
+      body: { email, password: str(form.password), ...(oauthQuery ? { oauth_query: oauthQuery } : {}) },
+      headers: c.req.raw.headers,
+      asResponse: true,
+    });
+    if (response.status === 429) return rerender(429, "Too many attempts. Wait a minute and try again.");
+    // One message for unknown email and wrong password, so the form does not reveal which accounts exist.
+    if (!response.ok) return rerender(401, "Invalid email or password.");
+    return continueAfter(response);
+  });
+
+  app.get("/sign-up", (c) => c.html(<SignUpPage csrf={csrf(c)} oauthQuery={oauthQueryOf(c)} />));
+  app.post("/sign-up", async (c) => {
+    const form = await c.req.parseBody();
+    const oauthQuery = str(form.oauth_query);
+    const fields = { name: str(form.name).trim(), email: str(form.email).trim() };
+    const rerender = (status: 400 | 403 | 429, error: string) =>
+      c.html(<SignUpPage csrf={csrf(c)} oauthQuery={oauthQuery} {...fields} error={error} />, status);
+    if (!verifyCsrf(c, form.csrf, origin)) return rerender(403, "Your form expired. Please try again.");
+    const response = await auth.api.signUpEmail({
+      body: { ...fields, password: str(form.password), ...(oauthQuery ? { oauth_query: oauthQuery } : {}) },
+      headers: c.req.raw.headers,
+      asResponse: true,
+    });
+    if (response.status === 429) return rerender(429, "Too many attempts. Wait a minute and try again.");
+    if (!response.ok) return rerender(400, await signUpError(response));
+    return continueAfter(response);
+  });
+
+  app.get("/consent", async (c) => {
+    const session = await auth.api.getSession({ headers: c.req.raw.headers });
+    const query = oauthQueryOf(c);
+    if (!session) return c.redirect(`/sign-in?${query}`, 302);
+    const params = new URLSearchParams(query);
+    const clientId = params.get("client_id") ?? "";
+    const client = await auth.api
+      .getOAuthClientPublic({ query: { client_id: clientId }, headers: c.req.raw.headers })
+      .catch(() => null);
+    if (!client) return c.html(<ErrorPage title="Unknown application" message="This application is not registered." />, 400);
+    const scopes = (params.get("scope") ?? "").split(" ").filter(Boolean);
+    return c.html(
+      <ConsentPage csrf={csrf(c)} oauthQuery={query} clientName={client.client_name ?? clientId} scopes={scopes} />,
+    );
+  });
+  app.post("/consent", async (c) => {
+    const form = await c.req.parseBody();
+    if (!verifyCsrf(c, form.csrf, origin)) {
+      return c.html(<ErrorPage title="Form expired" message="Please start signing in again." />, 403);
+    }
+    const response = await auth.api.oauth2Consent({
+      body: { accept: form.accept === "true", oauth_query: str(form.oauth_query) },
+      headers: c.req.raw.headers,
+      asResponse: true,
+    });
+    if (!response.ok) {
+      return c.html(<ErrorPage title="Consent failed" message="This request is no longer valid." />, 400);
+    }
+    return continueAfter(response);
+  });
+
+  app.post("/sign-out", async (c) => {
+    const form = await c.req.parseBody();
+    if (!verifyCsrf(c, form.csrf, origin)) {
+      return c.html(<ErrorPage title="Form expired" message="Please try again." />, 403);
+    }
+    const response = await auth.api.signOut({ headers: c.req.raw.headers, asResponse: true });
+    return redirect303("/signed-out", response.headers);
+  });
+
+  app.get("/signed-out", (c) => c.html(<SignedOutPage />));
+
+  app.get("/error", (c) => {
+    const code = c.req.query("error") ?? "unknown_error";
+    const description = c.req.query("error_description");
+    return c.html(
+      <ErrorPage
+        title="Sign-in could not continue"
+        message={description ? `${description} (${code})` : `The request was rejected (${code}).`}
+      />,
+      400,
+    );
+  });
+
+  return app;
+}
+
+const str = (v: unknown) => (typeof v === "string" ? v : "");
+
+/** A successful form post answers 303 (RFC 9110 §15.4.4) to wherever better-auth wants the browser next. */
+async function continueAfter(response: Response): Promise<Response> {
+  let target = response.headers.get("location");
+  if (!target && response.headers.get("content-type")?.includes("json")) {
+    const body = (await response.json()) as { url?: string; redirect_uri?: string };
+    target = body.url ?? body.redirect_uri ?? null;
+  }
+  return redirect303(target ?? "/", response.headers);
+}
+
+function redirect303(location: string, from: Headers): Response {
+  const headers = new Headers({ location });
+  for (const cookie of from.getSetCookie()) headers.append("set-cookie", cookie);
+  return new Response(null, { status: 303, headers });
+}
+
+async function signUpError(response: Response): Promise<string> {
+  const body = (await response.json().catch(() => ({}))) as { code?: string; message?: string };
+  if (body.code === "USER_ALREADY_EXISTS" || body.code === "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL") {
+    return "An account with this email already exists. Sign in instead.";
+  }
+  if (body.code === "PASSWORD_TOO_SHORT") return "The password must be at least 8 characters.";
+  if (body.code === "PASSWORD_TOO_LONG") return "The password must be at most 128 characters.";
+  if (body.code === "INVALID_EMAIL") return "Enter a valid email address.";
+  return body.message ?? "The account could not be created.";
+}

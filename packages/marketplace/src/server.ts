@@ -1,0 +1,92 @@
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
+import { createServer, type IncomingMessage, type RequestListener, type Server } from "node:http";
+import { getRequestListener } from "@hono/node-server";
+import type { Logger } from "pino";
+import { createMarketplace, type Marketplace } from "./app.ts";
+import { CLIENT_IP_HEADER } from "./auth/auth.ts";
+import type { ClaimSource } from "./auth/claims.ts";
+import { type Config, loadConfig } from "./config.ts";
+import { type Database, openDatabase } from "./db/database.ts";
+import { migrate } from "./db/migrate.ts";
+import { createLogger } from "./http/logger.ts";
+
+export interface RunningMarketplace extends Marketplace {
+  config: Config;
+  database: Database;
+  server: Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  env?: Record<string, string | undefined>;
+  /** Use an in-memory PGlite instead of the data directory (tests). */
+  memoryDatabase?: boolean;
+  logger?: Logger;
+  claims?: ClaimSource;
+}
+
+/**
+ * Starts the marketplace: validates config, opens the database, applies
+ * migrations, then serves. With port 0 the OS picks a port and, unless
+ * MARKETPLACE_BASE_URL is set, the base URL (and so the issuer) follows it.
+ */
+export async function startMarketplace(options: StartOptions = {}): Promise<RunningMarketplace> {
+  const env = options.env ?? process.env;
+  let config = loadConfig(env, { memoryDatabase: options.memoryDatabase });
+  const logger = options.logger ?? createLogger(config.logLevel);
+
+  // Until the app is ready, answer 503 rather than leaving early requests hanging.
+  let handle: RequestListener = (_req, res) => {
+    res.writeHead(503, { "content-type": "application/json", "retry-after": "1" }).end('{"status":"starting"}');
+  };
+  const server = createServer((req, res) => handle(req, res));
+  server.listen(config.port, config.host);
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  if (config.port === 0 && !env.MARKETPLACE_BASE_URL) {
+    config = loadConfig({ ...env, MARKETPLACE_BASE_URL: `http://${hostFor(config.host)}:${port}` }, {
+      memoryDatabase: options.memoryDatabase,
+    });
+  }
+
+  const database = await openDatabase(config.database, { poolSize: config.databasePoolSize });
+  try {
+    const { applied } = await migrate(database.sql);
+    if (applied.length) logger.info({ applied }, "migrations applied");
+  } catch (error) {
+    server.close();
+    await database.close();
+    throw error;
+  }
+  const marketplace = createMarketplace({ config, database, logger, claims: options.claims });
+  const listener = getRequestListener(marketplace.app.fetch);
+  handle = (req, res) => {
+    req.headers[CLIENT_IP_HEADER] = clientIp(req, config.trustProxy);
+    return listener(req, res);
+  };
+  server.keepAliveTimeout = 65_000;
+
+  return {
+    ...marketplace,
+    config,
+    database,
+    server,
+    url: config.baseUrl,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await database.close();
+    },
+  };
+}
+
+/** The caller's address: the socket peer, or with TRUST_PROXY the last X-Forwarded-For hop (set by our proxy). */
+function clientIp(req: IncomingMessage, trustProxy: boolean): string {
+  const forwarded = trustProxy ? req.headers["x-forwarded-for"] : undefined;
+  const hops = typeof forwarded === "string" ? forwarded.split(",").map((h) => h.trim()).filter(Boolean) : [];
+  return hops.at(-1) ?? req.socket.remoteAddress ?? "unknown";
+}
+
+const hostFor = (host: string) => (host === "0.0.0.0" || host === "::" ? "localhost" : host);

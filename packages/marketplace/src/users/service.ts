@@ -1,0 +1,27 @@
+import { eq } from "drizzle-orm";
+import type { Auth } from "../auth/auth.ts";
+import type { Db } from "../db/database.ts";
+import { interactions, user } from "../db/schema.ts";
+
+/** Records the contract's `user_signup` interaction for a new user. */
+export async function recordSignup(db: Db, created: { id: string; email: string }) {
+  await db.insert(interactions).values({ userId: created.id, type: "user_signup", metadata: {} });
+}
+
+/**
+ * Creates a platform admin, or promotes an existing account with that email.
+ * Idempotent, so `seed-demo` and operators can run it repeatedly.
+ */
+export async function ensureAdmin(auth: Auth, db: Db, input: { email: string; password: string; name?: string }) {
+  const email = input.email.toLowerCase();
+  const existing = await db.select({ id: user.id }).from(user).where(eq(user.email, email)).limit(1);
+  let id = existing[0]?.id;
+  if (!id) {
+    const created = await auth.api.signUpEmail({
+      body: { email, password: input.password, name: input.name ?? "Platform admin" },
+    });
+    id = created.user.id;
+  }
+  await db.update(user).set({ role: "platform_admin", updatedAt: new Date() }).where(eq(user.id, id));
+  return { id, email, created: !existing[0] };
+}
