@@ -7,7 +7,7 @@ import { type Auth, createAuth } from "./auth/auth.ts";
 import { BearerCache } from "./auth/bearer.ts";
 import { type ClaimSource, emptyClaimSource } from "./auth/claims.ts";
 import { type AuthVariables, identify, requireUser } from "./auth/middleware.ts";
-import { authRoutes } from "./auth/routes.ts";
+import { authRoutes, rootMetadataRoute } from "./auth/routes.ts";
 import type { Config } from "./config.ts";
 import type { Database } from "./db/database.ts";
 import { accessLog } from "./http/access-log.ts";
@@ -59,9 +59,9 @@ export function createMarketplace(deps: {
     return ok(c, { database: "up" });
   });
 
-  app.route("/api/auth", authRoutes(auth, bearer));
+  app.route("/api/auth", authRoutes(auth, bearer, db, config.issuer));
   // RFC 8414 §3: metadata for issuer `<base>/api/auth` also lives at the well-known root.
-  app.get("/.well-known/oauth-authorization-server/api/auth", (c) => auth.handler(c.req.raw));
+  app.get("/.well-known/oauth-authorization-server/api/auth", rootMetadataRoute(auth));
 
   const api = identify({ auth, bearer, db });
   app.use("/me", api, requireUser(config));

@@ -1,6 +1,8 @@
 import { Hono } from "hono";
 import type { BearerCache } from "./bearer.ts";
+import type { Db } from "../db/database.ts";
 import type { Auth } from "./auth.ts";
+import { asRedirect, authorizePrecheck } from "./authorize-guard.ts";
 
 /**
  * Serves better-auth under `/api/auth`, adjusted where the provider plugin
@@ -9,9 +11,10 @@ import type { Auth } from "./auth.ts";
  *   discovery advertises the contract's path and the plugin's path is not served.
  * - RFC 7636 §4.6 and RFC 6749 §5.2: a failed PKCE check, a vanished user or
  *   session is `invalid_grant` (400), not the plugin's `invalid_request`/401.
+ * - A malformed PKCE challenge is refused, and authorize always answers with a 302.
  * - A successful revocation drops the token from the bearer cache at once.
  */
-export function authRoutes(auth: Auth, bearerCache: BearerCache) {
+export function authRoutes(auth: Auth, bearerCache: BearerCache, db: Db, issuer: string) {
   const app = new Hono();
   const forward = (request: Request, path?: string) => {
     if (!path) return auth.handler(request);
@@ -25,6 +28,16 @@ export function authRoutes(auth: Auth, bearerCache: BearerCache) {
 
   app.get("/.well-known/openid-configuration", async (c) => patchDiscovery(await forward(c.req.raw)));
   app.get("/.well-known/oauth-authorization-server", async (c) => patchDiscovery(await forward(c.req.raw)));
+
+  app.get("/jwks", async (c) => markSigningKeys(await forward(c.req.raw)));
+
+  app.on(["GET", "POST"], "/oauth2/authorize", async (c) => {
+    const params =
+      c.req.method === "GET"
+        ? new URL(c.req.url).searchParams
+        : new URLSearchParams(await c.req.raw.clone().text());
+    return (await authorizePrecheck(db, params, issuer)) ?? asRedirect(await forward(c.req.raw));
+  });
 
   app.post("/oauth2/token", async (c) => toInvalidGrant(await forward(c.req.raw)));
 
@@ -40,18 +53,34 @@ export function authRoutes(auth: Auth, bearerCache: BearerCache) {
   return app;
 }
 
-async function patchDiscovery(response: Response): Promise<Response> {
+/** RFC 8414 §3: the metadata of issuer `<base>/api/auth` is also served at `/.well-known/oauth-authorization-server/api/auth`. */
+export const rootMetadataRoute = (auth: Auth) => async (c: { req: { raw: Request } }) => patchDiscovery(await auth.handler(c.req.raw));
+
+async function rewriteJson(response: Response, edit: (body: Record<string, unknown>) => void): Promise<Response> {
   if (!response.ok) return response;
-  const metadata = (await response.json()) as Record<string, unknown>;
+  const body = (await response.json()) as Record<string, unknown>;
+  edit(body);
+  const headers = new Headers(response.headers);
+  headers.delete("content-length");
+  return new Response(JSON.stringify(body), { status: response.status, headers });
+}
+
+/** RFC 7517 §4.2: every published key is a signing key. */
+function markSigningKeys(response: Response): Promise<Response> {
+  return rewriteJson(response, (jwks) => {
+    for (const key of (jwks.keys as Record<string, unknown>[] | undefined) ?? []) key.use = "sig";
+  });
+}
+
+function patchDiscovery(response: Response): Promise<Response> {
+  return rewriteJson(response, (metadata) => {
   // Every agent is a public client (token_endpoint_auth_method "none", CONTRACT.md §2).
   const methods = metadata.token_endpoint_auth_methods_supported;
   if (Array.isArray(methods) && !methods.includes("none")) methods.unshift("none");
   if (typeof metadata.end_session_endpoint === "string") {
     metadata.end_session_endpoint = metadata.end_session_endpoint.replace(/\/oauth2\/end-session$/, "/oauth2/endsession");
   }
-  const headers = new Headers(response.headers);
-  headers.delete("content-length");
-  return new Response(JSON.stringify(metadata), { status: response.status, headers });
+  });
 }
 
 /** Descriptions of token-endpoint failures that RFC 6749 §5.2 calls `invalid_grant`. */

@@ -1,5 +1,5 @@
 import { Hono, type Context } from "hono";
-import type { Auth } from "../auth/auth.ts";
+import { type Auth, CLIENT_IP_HEADER } from "../auth/auth.ts";
 import type { Config } from "../config.ts";
 import { ConsentPage, ErrorPage, HomePage, SignInPage, SignUpPage, SignedOutPage } from "./auth-pages.tsx";
 import { issueCsrf, verifyCsrf } from "./csrf.ts";
@@ -26,6 +26,22 @@ export function pageRoutes(auth: Auth, config: Config) {
 
   const oauthQueryOf = (c: Context) => new URL(c.req.url).search.slice(1);
 
+  /**
+   * Calls a better-auth endpoint exactly as the browser's own fetch would:
+   * a JSON POST to the handler carrying the browser's cookies and client IP,
+   * so session cookies, rate limits and the OAuth continuation hooks apply.
+   */
+  const callAuth = (c: Context, path: string, body: Record<string, unknown>) => {
+    const headers = new Headers({ "content-type": "application/json", accept: "application/json", origin });
+    for (const name of ["cookie", "user-agent", CLIENT_IP_HEADER]) {
+      const value = c.req.header(name);
+      if (value) headers.set(name, value);
+    }
+    return auth.handler(
+      new Request(`${config.baseUrl}/api/auth${path}`, { method: "POST", headers, body: JSON.stringify(body) }),
+    );
+  };
+
   app.get("/", async (c) => {
     const session = await auth.api.getSession({ headers: c.req.raw.headers });
     return c.html(<HomePage csrf={csrf(c)} name={session?.user.name} email={session?.user.email} />);
@@ -39,10 +55,10 @@ export function pageRoutes(auth: Auth, config: Config) {
     const rerender = (status: 400 | 401 | 403 | 429, error: string) =>
       c.html(<SignInPage csrf={csrf(c)} oauthQuery={oauthQuery} email={email} error={error} />, status);
     if (!verifyCsrf(c, form.csrf, origin)) return rerender(403, "Your form expired. Please try again.");
-    const response = await auth.api.signInEmail({
-      body: { email, password: str(form.password), ...(oauthQuery ? { oauth_query: oauthQuery } : {}) },
-      headers: c.req.raw.headers,
-      asResponse: true,
+    const response = await callAuth(c, "/sign-in/email", {
+      email,
+      password: str(form.password),
+      ...(oauthQuery ? { oauth_query: oauthQuery } : {}),
     });
     if (response.status === 429) return rerender(429, "Too many attempts. Wait a minute and try again.");
     // One message for unknown email and wrong password, so the form does not reveal which accounts exist.
@@ -58,10 +74,10 @@ export function pageRoutes(auth: Auth, config: Config) {
     const rerender = (status: 400 | 403 | 429, error: string) =>
       c.html(<SignUpPage csrf={csrf(c)} oauthQuery={oauthQuery} {...fields} error={error} />, status);
     if (!verifyCsrf(c, form.csrf, origin)) return rerender(403, "Your form expired. Please try again.");
-    const response = await auth.api.signUpEmail({
-      body: { ...fields, password: str(form.password), ...(oauthQuery ? { oauth_query: oauthQuery } : {}) },
-      headers: c.req.raw.headers,
-      asResponse: true,
+    const response = await callAuth(c, "/sign-up/email", {
+      ...fields,
+      password: str(form.password),
+      ...(oauthQuery ? { oauth_query: oauthQuery } : {}),
     });
     if (response.status === 429) return rerender(429, "Too many attempts. Wait a minute and try again.");
     if (!response.ok) return rerender(400, await signUpError(response));
@@ -88,10 +104,9 @@ export function pageRoutes(auth: Auth, config: Config) {
     if (!verifyCsrf(c, form.csrf, origin)) {
       return c.html(<ErrorPage title="Form expired" message="Please start signing in again." />, 403);
     }
-    const response = await auth.api.oauth2Consent({
-      body: { accept: form.accept === "true", oauth_query: str(form.oauth_query) },
-      headers: c.req.raw.headers,
-      asResponse: true,
+    const response = await callAuth(c, "/oauth2/consent", {
+      accept: form.accept === "true",
+      oauth_query: str(form.oauth_query),
     });
     if (!response.ok) {
       return c.html(<ErrorPage title="Consent failed" message="This request is no longer valid." />, 400);
@@ -104,7 +119,7 @@ export function pageRoutes(auth: Auth, config: Config) {
     if (!verifyCsrf(c, form.csrf, origin)) {
       return c.html(<ErrorPage title="Form expired" message="Please try again." />, 403);
     }
-    const response = await auth.api.signOut({ headers: c.req.raw.headers, asResponse: true });
+    const response = await callAuth(c, "/sign-out", {});
     return redirect303("/signed-out", response.headers);
   });
 

@@ -1,0 +1,64 @@
+import { Writable } from "node:stream";
+import pino from "pino";
+import { createClient, type NewClient } from "../../src/clients/service.ts";
+import { REDACT_PATHS } from "../../src/http/logger.ts";
+import { type RunningMarketplace, startMarketplace } from "../../src/server.ts";
+import { testDatabase } from "./database.ts";
+
+export interface TestMarketplace {
+  mp: RunningMarketplace;
+  url: string;
+  issuer: string;
+  /** Every log line the marketplace wrote, for secret-leak assertions. */
+  logs: string[];
+  createClient(input?: Partial<NewClient>): Promise<{ clientId: string; clientSecret?: string; redirectUri: string }>;
+  close(): Promise<void>;
+}
+
+let clientCounter = 0;
+
+/** Boots a real marketplace on an ephemeral port with its own database. */
+export async function startTestMarketplace(env: Record<string, string> = {}): Promise<TestMarketplace> {
+  const database = await testDatabase();
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(chunk.toString());
+      done();
+    },
+  });
+  const logger = pino({ level: "debug", redact: { paths: REDACT_PATHS, censor: "[redacted]" } }, sink);
+  const mp = await startMarketplace({
+    env: {
+      NODE_ENV: "test",
+      MARKETPLACE_PORT: "0",
+      MARKETPLACE_HOST: "127.0.0.1",
+      RATE_LIMIT: "off",
+      ...database.env,
+      ...env,
+    },
+    memoryDatabase: database.memory,
+    logger,
+  });
+  return {
+    mp,
+    url: mp.url,
+    issuer: mp.config.issuer,
+    logs,
+    async createClient(input = {}) {
+      const n = ++clientCounter;
+      const redirectUri = input.redirectUris?.[0] ?? `https://agent-${n}.example.com/api/auth/oauth2/callback/marketplace`;
+      const created = await createClient(mp.database.db, {
+        name: `Test agent ${n}`,
+        redirectUris: [redirectUri],
+        postLogoutRedirectUris: [`https://agent-${n}.example.com/signed-out`],
+        ...input,
+      });
+      return { clientId: created.clientId, clientSecret: created.clientSecret, redirectUri };
+    },
+    async close() {
+      await mp.close();
+      await database.drop();
+    },
+  };
+}
