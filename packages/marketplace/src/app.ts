@@ -7,6 +7,7 @@ import { type Auth, createAuth } from "./auth/auth.ts";
 import { BearerCache } from "./auth/bearer.ts";
 import { type ClaimSource, emptyClaimSource } from "./auth/claims.ts";
 import { type AuthVariables, identify, requireUser } from "./auth/middleware.ts";
+import { RefreshGate } from "./auth/refresh-gate.ts";
 import { authRoutes, rootMetadataRoute } from "./auth/routes.ts";
 import type { Config } from "./config.ts";
 import type { Database } from "./db/database.ts";
@@ -59,7 +60,13 @@ export function createMarketplace(deps: {
     return ok(c, { database: "up" });
   });
 
-  app.route("/api/auth", authRoutes(auth, bearer, db, config.issuer));
+  app.route("/api/auth", authRoutes({
+      auth,
+      bearerCache: bearer,
+      refreshGate: new RefreshGate(database.sql, config.tokens.refreshReuseGrace),
+      db,
+      issuer: config.issuer,
+    }));
   // RFC 8414 §3: metadata for issuer `<base>/api/auth` also lives at the well-known root.
   app.get("/.well-known/oauth-authorization-server/api/auth", rootMetadataRoute(auth));
 

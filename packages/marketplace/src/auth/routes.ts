@@ -3,6 +3,7 @@ import type { BearerCache } from "./bearer.ts";
 import type { Db } from "../db/database.ts";
 import type { Auth } from "./auth.ts";
 import { asRedirect, authorizePrecheck } from "./authorize-guard.ts";
+import type { RefreshGate } from "./refresh-gate.ts";
 
 /**
  * Serves better-auth under `/api/auth`, adjusted where the provider plugin
@@ -11,10 +12,18 @@ import { asRedirect, authorizePrecheck } from "./authorize-guard.ts";
  *   discovery advertises the contract's path and the plugin's path is not served.
  * - RFC 7636 §4.6 and RFC 6749 §5.2: a failed PKCE check, a vanished user or
  *   session is `invalid_grant` (400), not the plugin's `invalid_request`/401.
+ * - Refreshes go through the RefreshGate (strict rotation under concurrency).
  * - A malformed PKCE challenge is refused, and authorize always answers with a 302.
  * - A successful revocation drops the token from the bearer cache at once.
  */
-export function authRoutes(auth: Auth, bearerCache: BearerCache, db: Db, issuer: string) {
+export function authRoutes(deps: {
+  auth: Auth;
+  bearerCache: BearerCache;
+  refreshGate: RefreshGate;
+  db: Db;
+  issuer: string;
+}) {
+  const { auth, bearerCache, refreshGate, db, issuer } = deps;
   const app = new Hono();
   const forward = (request: Request, path?: string) => {
     if (!path) return auth.handler(request);
@@ -39,7 +48,15 @@ export function authRoutes(auth: Auth, bearerCache: BearerCache, db: Db, issuer:
     return (await authorizePrecheck(db, params, issuer)) ?? asRedirect(await forward(c.req.raw));
   });
 
-  app.post("/oauth2/token", async (c) => toInvalidGrant(await forward(c.req.raw)));
+  app.post("/oauth2/token", async (c) => {
+    if (!c.req.header("content-type")?.toLowerCase().startsWith("application/x-www-form-urlencoded")) {
+      return oauthError(400, "invalid_request", "the token endpoint accepts application/x-www-form-urlencoded only");
+    }
+    const form = new URLSearchParams(await c.req.raw.clone().text());
+    const refreshToken = form.get("grant_type") === "refresh_token" ? form.get("refresh_token") : null;
+    const exchange = async () => toInvalidGrant(await forward(c.req.raw.clone()));
+    return refreshToken ? refreshGate.run(refreshToken, exchange) : exchange();
+  });
 
   app.post("/oauth2/revoke", async (c) => {
     const form = await c.req.raw.clone().text();
@@ -89,8 +106,16 @@ const INVALID_GRANT_DESCRIPTIONS = [
   /code verification failed/i,
   /PKCE/i,
   /user may have been deleted/i,
+  /redirect_uri/i,
   /session no longer exists/i,
 ];
+
+function oauthError(status: number, error: string, description: string): Response {
+  return new Response(JSON.stringify({ error, error_description: description }), {
+    status,
+    headers: { "content-type": "application/json", "cache-control": "no-store" },
+  });
+}
 
 async function toInvalidGrant(response: Response): Promise<Response> {
   if (response.ok || !response.headers.get("content-type")?.includes("json")) return response;
@@ -100,8 +125,5 @@ async function toInvalidGrant(response: Response): Promise<Response> {
   const headers = new Headers(response.headers);
   headers.delete("content-length");
   headers.delete("www-authenticate");
-  return new Response(JSON.stringify({ error: "invalid_grant", error_description: description }), {
-    status: 400,
-    headers,
-  });
+  return new Response(JSON.stringify({ error: "invalid_grant", error_description: description }), { status: 400, headers });
 }
