@@ -35,10 +35,11 @@ export function createMarketplace(deps: {
 }): Marketplace {
   const { config, database, logger } = deps;
   const { db } = database;
+  const claims = deps.claims ?? emptyClaimSource;
   const auth = createAuth({
     config,
     dialect: database.authDialect,
-    claims: deps.claims ?? emptyClaimSource,
+    claims,
     logger,
     onUserCreated: (user) => recordSignup(db, user),
   });
@@ -65,6 +66,7 @@ export function createMarketplace(deps: {
       bearerCache: bearer,
       refreshGate: new RefreshGate(database.sql, config.tokens.refreshReuseGrace),
       db,
+      claims,
       issuer: config.issuer,
     }));
   // RFC 8414 §3: metadata for issuer `<base>/api/auth` also lives at the well-known root.

@@ -48,6 +48,11 @@ export class BearerCache {
     return grant;
   }
 
+  /** Looks the token up without the cache (userinfo must honour revocation from any instance). */
+  resolveFresh(token: string): Promise<BearerGrant | null> {
+    return this.lookup(hashToken(token));
+  }
+
   async forget(token: string): Promise<void> {
     this.entries.delete(hashToken(token));
   }

@@ -3,7 +3,9 @@ import type { BearerCache } from "./bearer.ts";
 import type { Db } from "../db/database.ts";
 import type { Auth } from "./auth.ts";
 import { asRedirect, authorizePrecheck } from "./authorize-guard.ts";
+import type { ClaimSource } from "./claims.ts";
 import type { RefreshGate } from "./refresh-gate.ts";
+import { userinfoHandler } from "./userinfo.ts";
 
 /**
  * Serves better-auth under `/api/auth`, adjusted where the provider plugin
@@ -21,9 +23,10 @@ export function authRoutes(deps: {
   bearerCache: BearerCache;
   refreshGate: RefreshGate;
   db: Db;
+  claims: ClaimSource;
   issuer: string;
 }) {
-  const { auth, bearerCache, refreshGate, db, issuer } = deps;
+  const { auth, bearerCache, refreshGate, db, claims, issuer } = deps;
   const app = new Hono();
   const forward = (request: Request, path?: string) => {
     if (!path) return auth.handler(request);
@@ -58,10 +61,21 @@ export function authRoutes(deps: {
     return refreshToken ? refreshGate.run(refreshToken, exchange) : exchange();
   });
 
+  app.on(["GET", "POST"], "/oauth2/userinfo", userinfoHandler({ bearer: bearerCache, db, claims }));
+
   app.post("/oauth2/revoke", async (c) => {
-    const form = await c.req.raw.clone().text();
-    const response = await forward(c.req.raw);
-    const token = new URLSearchParams(form).get("token");
+    const form = new URLSearchParams(await c.req.raw.clone().text());
+    const token = form.get("token");
+    let response = await forward(c.req.raw.clone());
+    // RFC 7009 §2.1: a wrong token_type_hint must not stop the search across token types.
+    if (response.status === 400 && token && form.has("token_type_hint")) {
+      form.delete("token_type_hint");
+      response = await forward(new Request(c.req.raw, { body: form.toString() }));
+    }
+    // RFC 7009 §2.2: an unknown or already invalid token is not an error.
+    if (response.status === 400 && token && (await oauthErrorOf(response)) === "invalid_request") {
+      response = new Response(null, { status: 200, headers: { "cache-control": "no-store" } });
+    }
     if (response.ok && token) await bearerCache.forget(token);
     return response;
   });
@@ -109,6 +123,11 @@ const INVALID_GRANT_DESCRIPTIONS = [
   /redirect_uri/i,
   /session no longer exists/i,
 ];
+
+async function oauthErrorOf(response: Response): Promise<string | undefined> {
+  const body = (await response.clone().json().catch(() => null)) as { error?: string } | null;
+  return body?.error;
+}
 
 function oauthError(status: number, error: string, description: string): Response {
   return new Response(JSON.stringify({ error, error_description: description }), {

@@ -127,7 +127,13 @@ export function tokenRequest(issuer: string, form: Record<string, string | undef
 }
 
 /** The whole code flow, ending with a token response (raw JSON). */
-export async function fullFlow(issuer: string, browser: Browser, client: FlowClient, extra: Record<string, string | undefined> = {}) {
+export async function fullFlow(
+  issuer: string,
+  browser: Browser,
+  client: FlowClient,
+  extra: Record<string, string | undefined> = {},
+  tokenHeaders: Record<string, string> = {},
+) {
   const auth = await authorizeCode(issuer, browser, client, extra);
   if (!auth.code) throw new Error(`no code: ${auth.url}`);
   const response = await tokenRequest(issuer, {
@@ -136,7 +142,7 @@ export async function fullFlow(issuer: string, browser: Browser, client: FlowCli
     redirect_uri: client.redirectUri,
     client_id: client.clientId,
     code_verifier: auth.pkce.verifier,
-  });
+  }, tokenHeaders);
   const tokens = (await response.json()) as TokenResponse;
   if (!response.ok) throw new Error(`token exchange failed: ${JSON.stringify(tokens)}`);
   return { ...auth, tokens };
