@@ -61,14 +61,17 @@ export function createMarketplace(deps: {
     return ok(c, { database: "up" });
   });
 
-  app.route("/api/auth", authRoutes({
+  app.route(
+    "/api/auth",
+    authRoutes({
       auth,
       bearerCache: bearer,
       refreshGate: new RefreshGate(database.sql, config.tokens.refreshReuseGrace),
       db,
       claims,
       issuer: config.issuer,
-    }));
+    }),
+  );
   // RFC 8414 §3: metadata for issuer `<base>/api/auth` also lives at the well-known root.
   app.get("/.well-known/oauth-authorization-server/api/auth", rootMetadataRoute(auth));
 

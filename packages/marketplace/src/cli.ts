@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
+import { createAuth } from "./auth/auth.ts";
+import { emptyClaimSource } from "./auth/claims.ts";
 import { createClient } from "./clients/service.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { openDatabase } from "./db/database.ts";
 import { migrate } from "./db/migrate.ts";
-import { startMarketplace } from "./server.ts";
-import { createAuth } from "./auth/auth.ts";
-import { emptyClaimSource } from "./auth/claims.ts";
-import { ensureAdmin, recordSignup } from "./users/service.ts";
 import { createLogger } from "./http/logger.ts";
+import { startMarketplace } from "./server.ts";
+import { ensureAdmin, recordSignup } from "./users/service.ts";
 
 const USAGE = `marketplace <command> [options]
 
@@ -37,7 +37,9 @@ async function main(argv: string[]) {
     };
     process.once("SIGINT", () => void stop("SIGINT"));
     process.once("SIGTERM", () => void stop("SIGTERM"));
-    console.log(`\n  Marketplace ready at ${running.url}\n  Sign in:  ${running.url}/sign-in\n  Issuer:   ${running.config.issuer}\n`);
+    console.log(
+      `\n  Marketplace ready at ${running.url}\n  Sign in:  ${running.url}/sign-in\n  Issuer:   ${running.config.issuer}\n`,
+    );
     return;
   }
 
@@ -50,7 +52,8 @@ async function main(argv: string[]) {
         args: rest,
         options: { email: { type: "string" }, password: { type: "string" }, name: { type: "string" } },
       });
-      if (!values.email || !values.password) throw new UsageError("create-admin needs --email and --password");
+      if (!values.email || !values.password)
+        throw new UsageError("create-admin needs --email and --password");
       const auth = createAuth({
         config,
         dialect: database.authDialect,
@@ -104,4 +107,3 @@ main(process.argv.slice(2)).catch((error: unknown) => {
   else console.error(error);
   process.exit(1);
 });
-

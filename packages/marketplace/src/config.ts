@@ -20,7 +20,10 @@ const EnvSchema = z.object({
   MARKETPLACE_HOST: z.string().min(1).default("127.0.0.1"),
   MARKETPLACE_BASE_URL: z.url().optional(),
   MARKETPLACE_UI_ORIGIN: z.url().optional(),
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL").optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
+    .optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().positive().default(10),
   MARKETPLACE_DATA_DIR: z.string().min(1).optional(),
   AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
@@ -96,7 +99,8 @@ export function loadConfig(
   if (e.NODE_ENV === "production") {
     if (!e.AUTH_SECRET) problems.push("AUTH_SECRET: required in production (at least 32 random characters)");
     if (!e.MARKETPLACE_BASE_URL) problems.push("MARKETPLACE_BASE_URL: required in production");
-    else if (!baseUrl.startsWith("https://")) problems.push("MARKETPLACE_BASE_URL: must be https in production");
+    else if (!baseUrl.startsWith("https://"))
+      problems.push("MARKETPLACE_BASE_URL: must be https in production");
   }
   if (e.JWKS_GRACE_PERIOD_SECONDS < e.ID_TOKEN_TTL_SECONDS) {
     problems.push(

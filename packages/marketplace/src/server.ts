@@ -1,6 +1,6 @@
 import { once } from "node:events";
-import type { AddressInfo } from "node:net";
 import { createServer, type IncomingMessage, type RequestListener, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { getRequestListener } from "@hono/node-server";
 import type { Logger } from "pino";
 import { createMarketplace, type Marketplace } from "./app.ts";
@@ -39,16 +39,21 @@ export async function startMarketplace(options: StartOptions = {}): Promise<Runn
 
   // Until the app is ready, answer 503 rather than leaving early requests hanging.
   let handle: RequestListener = (_req, res) => {
-    res.writeHead(503, { "content-type": "application/json", "retry-after": "1" }).end('{"status":"starting"}');
+    res
+      .writeHead(503, { "content-type": "application/json", "retry-after": "1" })
+      .end('{"status":"starting"}');
   };
   const server = createServer((req, res) => handle(req, res));
   server.listen(config.port, config.host);
   await once(server, "listening");
   const { port } = server.address() as AddressInfo;
   if (config.port === 0 && !env.MARKETPLACE_BASE_URL) {
-    config = loadConfig({ ...env, MARKETPLACE_BASE_URL: `http://${hostFor(config.host)}:${port}` }, {
-      memoryDatabase: options.memoryDatabase,
-    });
+    config = loadConfig(
+      { ...env, MARKETPLACE_BASE_URL: `http://${hostFor(config.host)}:${port}` },
+      {
+        memoryDatabase: options.memoryDatabase,
+      },
+    );
   }
 
   const database = await openDatabase(config.database, { poolSize: config.databasePoolSize });
@@ -85,7 +90,13 @@ export async function startMarketplace(options: StartOptions = {}): Promise<Runn
 /** The caller's address: the socket peer, or with TRUST_PROXY the last X-Forwarded-For hop (set by our proxy). */
 function clientIp(req: IncomingMessage, trustProxy: boolean): string {
   const forwarded = trustProxy ? req.headers["x-forwarded-for"] : undefined;
-  const hops = typeof forwarded === "string" ? forwarded.split(",").map((h) => h.trim()).filter(Boolean) : [];
+  const hops =
+    typeof forwarded === "string"
+      ? forwarded
+          .split(",")
+          .map((h) => h.trim())
+          .filter(Boolean)
+      : [];
   return hops.at(-1) ?? req.socket.remoteAddress ?? "unknown";
 }
 

@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type TestMarketplace, startTestMarketplace } from "./support/harness.ts";
+import { startTestMarketplace, type TestMarketplace } from "./support/harness.ts";
 import {
   AGENT_SCOPE,
-  Browser,
-  PASSWORD,
-  authorizeCode,
   authorizeUrl,
+  Browser,
   decodeJwt,
   fullFlow,
+  PASSWORD,
   pkce,
   redirectTarget,
   signedInBrowser,
@@ -81,7 +80,10 @@ describe("authorization endpoint", () => {
   });
 
   it("A.5 unregistered redirect_uri or unknown client shows an error page and never redirects there", async () => {
-    await expectNoRedirectTo(valid({ redirect_uri: "https://evil.example.com/cb" }), "https://evil.example.com");
+    await expectNoRedirectTo(
+      valid({ redirect_uri: "https://evil.example.com/cb" }),
+      "https://evil.example.com",
+    );
     await expectNoRedirectTo(valid({ client_id: "no-such-client" }), client.redirectUri);
   });
 
@@ -102,11 +104,17 @@ describe("authorization endpoint", () => {
     const multi = await t.createClient({
       redirectUris: ["https://multi.example.com/cb/one", "https://multi.example.com/cb/two"],
     });
-    await expectNoRedirectTo(valid({ client_id: multi.clientId, redirect_uri: undefined }), "https://multi.example.com");
+    await expectNoRedirectTo(
+      valid({ client_id: multi.clientId, redirect_uri: undefined }),
+      "https://multi.example.com",
+    );
   });
 
   it("A.8 a request without code_challenge is invalid_request", async () => {
-    await expectClientError(valid({ code_challenge: undefined, code_challenge_method: undefined }), "invalid_request");
+    await expectClientError(
+      valid({ code_challenge: undefined, code_challenge_method: undefined }),
+      "invalid_request",
+    );
   });
 
   it("A.9 code_challenge_method plain, unknown or omitted is rejected", async () => {
@@ -118,7 +126,10 @@ describe("authorization endpoint", () => {
   it("A.10 a malformed challenge (not 43 base64url characters) is invalid_request", async () => {
     await expectClientError(valid({ code_challenge: "short" }), "invalid_request");
     await expectClientError(valid({ code_challenge: `${challenge.challenge}A` }), "invalid_request");
-    await expectClientError(valid({ code_challenge: `${challenge.challenge.slice(0, 42)}+` }), "invalid_request");
+    await expectClientError(
+      valid({ code_challenge: `${challenge.challenge.slice(0, 42)}+` }),
+      "invalid_request",
+    );
   });
 
   it("A.11 duplicated parameters are invalid_request", async () => {
@@ -167,7 +178,10 @@ describe("authorization endpoint", () => {
   });
 
   it("A.15 error responses carry iss and the exact state too", async () => {
-    const target = await expectClientError(valid({ code_challenge: undefined, state: "x/y z" }), "invalid_request");
+    const target = await expectClientError(
+      valid({ code_challenge: undefined, state: "x/y z" }),
+      "invalid_request",
+    );
     expect(target.searchParams.get("state")).toBe("x/y z");
     expect(target.searchParams.get("iss")).toBe(t.issuer);
   });
@@ -243,7 +257,9 @@ describe("sign-in and consent pages", () => {
 
   it("consent is shown to clients that do not skip it and Allow continues the request", async () => {
     const thirdParty = await t.createClient({ skipConsent: false });
-    const { target } = await authorize(valid({ client_id: thirdParty.clientId, redirect_uri: thirdParty.redirectUri }));
+    const { target } = await authorize(
+      valid({ client_id: thirdParty.clientId, redirect_uri: thirdParty.redirectUri }),
+    );
     expect(target!.pathname).toBe("/consent");
     const page = await browser.fetch(`${target!.pathname}${target!.search}`);
     expect(page.status).toBe(200);

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type TestMarketplace, startTestMarketplace } from "./support/harness.ts";
-import { decodeJwt, fullFlow, signedInBrowser } from "./support/oauth.ts";
 import { createLocalJWKSet, jwtVerify } from "jose";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestMarketplace, type TestMarketplace } from "./support/harness.ts";
+import { decodeJwt, fullFlow, signedInBrowser } from "./support/oauth.ts";
 
 let t: TestMarketplace;
 beforeAll(async () => {
@@ -13,7 +13,9 @@ describe("discovery and keys", () => {
   it("A.1 discovery + RFC 8414 metadata: exact issuer, S256 only, iss response parameter", async () => {
     const oidc = await (await fetch(`${t.issuer}/.well-known/openid-configuration`)).json();
     const rfc8414Under = await (await fetch(`${t.issuer}/.well-known/oauth-authorization-server`)).json();
-    const rfc8414Root = await (await fetch(`${t.url}/.well-known/oauth-authorization-server/api/auth`)).json();
+    const rfc8414Root = await (
+      await fetch(`${t.url}/.well-known/oauth-authorization-server/api/auth`)
+    ).json();
     for (const metadata of [oidc, rfc8414Under, rfc8414Root]) {
       expect(metadata.issuer).toBe(t.issuer);
       expect(metadata.code_challenge_methods_supported).toEqual(["S256"]);
@@ -25,7 +27,12 @@ describe("discovery and keys", () => {
     expect(oidc.jwks_uri).toBe(`${t.issuer}/jwks`);
     expect(oidc.userinfo_endpoint).toBe(`${t.issuer}/oauth2/userinfo`);
     expect(oidc.scopes_supported).toEqual(
-      expect.arrayContaining(["marketplace:role", "marketplace:agentTiers", "marketplace:installs", "offline_access"]),
+      expect.arrayContaining([
+        "marketplace:role",
+        "marketplace:agentTiers",
+        "marketplace:installs",
+        "offline_access",
+      ]),
     );
   });
 

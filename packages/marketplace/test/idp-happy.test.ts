@@ -1,6 +1,6 @@
 import * as oauth from "oauth4webapi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type TestMarketplace, startTestMarketplace } from "./support/harness.ts";
+import { startTestMarketplace, type TestMarketplace } from "./support/harness.ts";
 import { AGENT_SCOPE, authorizeCode, decodeJwt, signedInBrowser } from "./support/oauth.ts";
 
 let t: TestMarketplace;
@@ -16,7 +16,10 @@ describe("authorization code + PKCE with a certified client library (oauth4webap
 
     const as = await oauth.processDiscoveryResponse(
       new URL(t.issuer),
-      await oauth.discoveryRequest(new URL(t.issuer), { algorithm: "oidc", [oauth.allowInsecureRequests]: true }),
+      await oauth.discoveryRequest(new URL(t.issuer), {
+        algorithm: "oidc",
+        [oauth.allowInsecureRequests]: true,
+      }),
     );
     const oc: oauth.Client = { client_id: client.clientId };
     const auth = await authorizeCode(t.issuer, browser, client);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type TestMarketplace, startTestMarketplace } from "./support/harness.ts";
+import { startTestMarketplace, type TestMarketplace } from "./support/harness.ts";
 import { type Browser, decodeJwt, fullFlow, signedInBrowser, tokenRequest } from "./support/oauth.ts";
 
 let t: TestMarketplace;
@@ -36,7 +36,8 @@ const introspect = (token: string, authorization?: string) =>
     body: form({ token }),
   });
 
-const userinfo = (token: string) => fetch(`${t.issuer}/oauth2/userinfo`, { headers: { authorization: `Bearer ${token}` } });
+const userinfo = (token: string) =>
+  fetch(`${t.issuer}/oauth2/userinfo`, { headers: { authorization: `Bearer ${token}` } });
 
 describe("userinfo", () => {
   it("A.36 answers GET with header, POST with header and POST with a form token; sub matches the ID token", async () => {
@@ -44,7 +45,10 @@ describe("userinfo", () => {
     const sub = decodeJwt(tokens.id_token!).payload.sub;
     const responses = [
       await userinfo(tokens.access_token),
-      await fetch(`${t.issuer}/oauth2/userinfo`, { method: "POST", headers: { authorization: `Bearer ${tokens.access_token}` } }),
+      await fetch(`${t.issuer}/oauth2/userinfo`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${tokens.access_token}` },
+      }),
       await fetch(`${t.issuer}/oauth2/userinfo`, {
         method: "POST",
         headers: { "content-type": "application/x-www-form-urlencoded" },
@@ -63,7 +67,9 @@ describe("userinfo", () => {
 
   it("marketplace:installs appears in userinfo only, and only when granted", async () => {
     const withInstalls = await fullFlow(t.issuer, browser, client, { scope: "openid marketplace:installs" });
-    expect((await (await userinfo(withInstalls.tokens.access_token)).json())["marketplace:installs"]).toEqual([]);
+    expect((await (await userinfo(withInstalls.tokens.access_token)).json())["marketplace:installs"]).toEqual(
+      [],
+    );
     expect(decodeJwt(withInstalls.tokens.id_token!).payload["marketplace:installs"]).toBeUndefined();
   });
 
@@ -74,21 +80,29 @@ describe("userinfo", () => {
       await fetch(`${t.issuer}/oauth2/userinfo`),
       await userinfo("garbage-token-value"),
       await userinfo(tokens.access_token),
-      await fetch(`${t.issuer}/oauth2/userinfo?access_token=${encodeURIComponent((await fullFlow(t.issuer, browser, client)).tokens.access_token)}`),
+      await fetch(
+        `${t.issuer}/oauth2/userinfo?access_token=${encodeURIComponent((await fullFlow(t.issuer, browser, client)).tokens.access_token)}`,
+      ),
     ];
     for (const response of cases) {
       expect(response.status).toBe(401);
       const challenge = response.headers.get("www-authenticate") ?? "";
       expect(challenge).toMatch(/^Bearer/);
     }
-    for (const response of cases.slice(1, 3)) expect(response.headers.get("www-authenticate")).toContain('error="invalid_token"');
+    for (const response of cases.slice(1, 3))
+      expect(response.headers.get("www-authenticate")).toContain('error="invalid_token"');
   });
 
   it("A.38 a token without the openid scope gets 403 insufficient_scope; claims follow the granted scopes", async () => {
-    const noOpenid = await fullFlow(t.issuer, browser, client, { scope: "email offline_access", nonce: undefined });
+    const noOpenid = await fullFlow(t.issuer, browser, client, {
+      scope: "email offline_access",
+      nonce: undefined,
+    });
     const response = await userinfo(noOpenid.tokens.access_token);
     expect(response.status).toBe(403);
-    expect(response.headers.get("www-authenticate") ?? (await response.clone().text())).toContain("insufficient_scope");
+    expect(response.headers.get("www-authenticate") ?? (await response.clone().text())).toContain(
+      "insufficient_scope",
+    );
 
     const emailOnly = await fullFlow(t.issuer, browser, client, { scope: "openid email" });
     const claims = await (await userinfo(emailOnly.tokens.access_token)).json();
@@ -102,16 +116,32 @@ describe("userinfo", () => {
 describe("revocation (RFC 7009)", () => {
   it("A.39 revoking a refresh token answers 200 and kills the grant's access tokens", async () => {
     const { tokens } = await fullFlow(t.issuer, browser, client);
-    const response = await revoke({ token: tokens.refresh_token!, token_type_hint: "refresh_token", client_id: client.clientId });
+    const response = await revoke({
+      token: tokens.refresh_token!,
+      token_type_hint: "refresh_token",
+      client_id: client.clientId,
+    });
     expect(response.status).toBe(200);
     expect((await userinfo(tokens.access_token)).status).toBe(401);
-    const again = await tokenRequest(t.issuer, { grant_type: "refresh_token", refresh_token: tokens.refresh_token!, client_id: client.clientId });
+    const again = await tokenRequest(t.issuer, {
+      grant_type: "refresh_token",
+      refresh_token: tokens.refresh_token!,
+      client_id: client.clientId,
+    });
     expect(again.status).toBe(400);
   });
 
   it("A.39 a wrong token_type_hint still revokes; a garbage token answers 200", async () => {
     const { tokens } = await fullFlow(t.issuer, browser, client);
-    expect((await revoke({ token: tokens.access_token, token_type_hint: "refresh_token", client_id: client.clientId })).status).toBe(200);
+    expect(
+      (
+        await revoke({
+          token: tokens.access_token,
+          token_type_hint: "refresh_token",
+          client_id: client.clientId,
+        })
+      ).status,
+    ).toBe(200);
     expect((await userinfo(tokens.access_token)).status).toBe(401);
     expect((await revoke({ token: "not-a-real-token", client_id: client.clientId })).status).toBe(200);
   });
@@ -139,7 +169,9 @@ describe("introspection (RFC 7662)", () => {
   it("A.41 introspection without client credentials is 401", async () => {
     const { tokens } = await fullFlow(t.issuer, browser, client);
     expect((await introspect(tokens.access_token)).status).toBe(401);
-    expect((await introspect(tokens.access_token, basic(resourceServer.clientId, "wrong-secret"))).status).toBe(401);
+    expect(
+      (await introspect(tokens.access_token, basic(resourceServer.clientId, "wrong-secret"))).status,
+    ).toBe(401);
   });
 
   it("A.42 a valid token is active with scope, client_id, sub and exp; anything else is {active:false}; no-store", async () => {
@@ -151,7 +183,11 @@ describe("introspection (RFC 7662)", () => {
     expect(response.status).toBe(200);
     expect(response.headers.get("cache-control")).toContain("no-store");
     const body = await response.json();
-    expect(body).toMatchObject({ active: true, client_id: resourceServer.clientId, sub: decodeJwt(tokens.id_token!).payload.sub });
+    expect(body).toMatchObject({
+      active: true,
+      client_id: resourceServer.clientId,
+      sub: decodeJwt(tokens.id_token!).payload.sub,
+    });
     expect(body.scope.split(" ")).toContain("openid");
     expect(body.exp).toBeGreaterThan(Date.now() / 1000);
 

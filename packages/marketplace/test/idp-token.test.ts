@@ -1,15 +1,15 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { user } from "../src/db/schema.ts";
 import { hashToken } from "../src/auth/bearer.ts";
-import { type TestMarketplace, startTestMarketplace } from "./support/harness.ts";
+import { user } from "../src/db/schema.ts";
+import { startTestMarketplace, type TestMarketplace } from "./support/harness.ts";
 import {
-  type Browser,
-  type TokenResponse,
   authorizeCode,
+  type Browser,
   decodeJwt,
   fullFlow,
   signedInBrowser,
+  type TokenResponse,
   tokenRequest,
 } from "./support/oauth.ts";
 
@@ -35,7 +35,12 @@ const redeem = (code: string, verifier: string, over: Record<string, string | un
   });
 
 const refresh = (refreshToken: string, over: Record<string, string | undefined> = {}) =>
-  tokenRequest(t.issuer, { grant_type: "refresh_token", refresh_token: refreshToken, client_id: client.clientId, ...over });
+  tokenRequest(t.issuer, {
+    grant_type: "refresh_token",
+    refresh_token: refreshToken,
+    client_id: client.clientId,
+    ...over,
+  });
 
 const userinfo = (accessToken: string) =>
   fetch(`${t.issuer}/oauth2/userinfo`, { headers: { authorization: `Bearer ${accessToken}` } });
@@ -69,7 +74,10 @@ describe("code redemption", () => {
   it("A.21 two concurrent redemptions of one code: exactly one 200, never a 500", async () => {
     for (let round = 0; round < 5; round++) {
       const auth = await authorizeCode(t.issuer, browser, client);
-      const responses = await Promise.all([redeem(auth.code!, auth.pkce.verifier), redeem(auth.code!, auth.pkce.verifier)]);
+      const responses = await Promise.all([
+        redeem(auth.code!, auth.pkce.verifier),
+        redeem(auth.code!, auth.pkce.verifier),
+      ]);
       const statuses = responses.map((r) => r.status).sort();
       expect(statuses).toEqual([200, 400]);
     }
@@ -78,12 +86,18 @@ describe("code redemption", () => {
   it("A.22 wrong, missing or malformed code_verifier is invalid_grant", async () => {
     for (const verifier of ["x".repeat(43), undefined, "not valid!"]) {
       const auth = await authorizeCode(t.issuer, browser, client);
-      await expectOAuthError(await redeem(auth.code!, auth.pkce.verifier, { code_verifier: verifier }), "invalid_grant");
+      await expectOAuthError(
+        await redeem(auth.code!, auth.pkce.verifier, { code_verifier: verifier }),
+        "invalid_grant",
+      );
     }
   });
 
   it("A.23 a code without a stored challenge cannot exist: authorize refuses requests without one", async () => {
-    const auth = await authorizeCode(t.issuer, browser, client, { code_challenge: undefined, code_challenge_method: undefined });
+    const auth = await authorizeCode(t.issuer, browser, client, {
+      code_challenge: undefined,
+      code_challenge_method: undefined,
+    });
     expect(auth.code).toBeNull();
     expect(auth.url.searchParams.get("error")).toBe("invalid_request");
   });
@@ -91,14 +105,20 @@ describe("code redemption", () => {
   it("A.24 redirect_uri missing or different at the token endpoint is invalid_grant", async () => {
     for (const redirectUri of [undefined, `${client.redirectUri}/other`]) {
       const auth = await authorizeCode(t.issuer, browser, client);
-      await expectOAuthError(await redeem(auth.code!, auth.pkce.verifier, { redirect_uri: redirectUri }), "invalid_grant");
+      await expectOAuthError(
+        await redeem(auth.code!, auth.pkce.verifier, { redirect_uri: redirectUri }),
+        "invalid_grant",
+      );
     }
   });
 
   it("A.25 client A's code redeemed by client B is invalid_grant", async () => {
     const other = await t.createClient();
     const auth = await authorizeCode(t.issuer, browser, client);
-    const response = await redeem(auth.code!, auth.pkce.verifier, { client_id: other.clientId, redirect_uri: other.redirectUri });
+    const response = await redeem(auth.code!, auth.pkce.verifier, {
+      client_id: other.clientId,
+      redirect_uri: other.redirectUri,
+    });
     await expectOAuthError(response, "invalid_grant");
   });
 
@@ -166,10 +186,15 @@ describe("refresh tokens", () => {
     expect(same.refresh_token).not.toBe(tokens.refresh_token);
     expect(same.scope?.split(" ").sort()).toEqual(["email", "offline_access", "openid"]);
 
-    const narrow = (await (await refresh(same.refresh_token!, { scope: "openid offline_access" })).json()) as TokenResponse;
+    const narrow = (await (
+      await refresh(same.refresh_token!, { scope: "openid offline_access" })
+    ).json()) as TokenResponse;
     expect(narrow.scope?.split(" ").sort()).toEqual(["offline_access", "openid"]);
 
-    await expectOAuthError(await refresh(narrow.refresh_token!, { scope: "openid email profile offline_access" }), "invalid_scope");
+    await expectOAuthError(
+      await refresh(narrow.refresh_token!, { scope: "openid email profile offline_access" }),
+      "invalid_scope",
+    );
   });
 
   it("A.31 a rotated-out refresh token is invalid_grant and revokes the whole family", async () => {
@@ -200,7 +225,8 @@ describe("refresh tokens", () => {
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     const refreshed = (await (await refresh(tokens.refresh_token!)).json()) as TokenResponse;
     const claims = decodeJwt(refreshed.id_token!).payload;
-    for (const name of ["iss", "sub", "aud", "azp", "auth_time"]) expect(claims[name]).toEqual(original[name]);
+    for (const name of ["iss", "sub", "aud", "azp", "auth_time"])
+      expect(claims[name]).toEqual(original[name]);
     expect(claims.iat as number).toBeGreaterThan(original.iat as number);
     expect(claims.nonce).toBeUndefined();
   });
@@ -256,13 +282,21 @@ describe("optional refresh grace window (off by default)", () => {
   it("A.32 two concurrent refreshes inside the grace window both get the same next refresh token", async () => {
     const { tokens } = await fullFlow(g.issuer, graceBrowser, graceClient);
     const send = () =>
-      tokenRequest(g.issuer, { grant_type: "refresh_token", refresh_token: tokens.refresh_token!, client_id: graceClient.clientId });
+      tokenRequest(g.issuer, {
+        grant_type: "refresh_token",
+        refresh_token: tokens.refresh_token!,
+        client_id: graceClient.clientId,
+      });
     const [a, b] = await Promise.all([send(), send()]);
     expect([a.status, b.status]).toEqual([200, 200]);
     const [ja, jb] = (await Promise.all([a.json(), b.json()])) as TokenResponse[];
     expect(ja!.refresh_token).toBe(jb!.refresh_token);
     // The successor is live; presenting it rotates normally.
-    const after = await tokenRequest(g.issuer, { grant_type: "refresh_token", refresh_token: ja!.refresh_token!, client_id: graceClient.clientId });
+    const after = await tokenRequest(g.issuer, {
+      grant_type: "refresh_token",
+      refresh_token: ja!.refresh_token!,
+      client_id: graceClient.clientId,
+    });
     expect(after.status).toBe(200);
   });
 });

@@ -88,7 +88,9 @@ export function createAuth({ config, dialect, claims, logger, onUserCreated }: A
         clientPrivileges: ({ user }) => user?.role === "platform_admin",
         customIdTokenClaims: ({ user, scopes }) => idTokenClaims(user as never, scopes, claims),
         customUserInfoClaims: ({ user, scopes }) => userInfoClaims(user as never, scopes, claims),
-        rateLimit: config.rateLimit ? {} : { token: false, authorize: false, introspect: false, revoke: false, userinfo: false },
+        rateLimit: config.rateLimit
+          ? {}
+          : { token: false, authorize: false, introspect: false, revoke: false, userinfo: false },
       }),
     ],
   });

@@ -1,6 +1,7 @@
 import { eq } from "drizzle-orm";
 import type { Db } from "../db/database.ts";
 import { oauthClient } from "../db/schema.ts";
+import { readJson } from "../http/read-json.ts";
 
 /** RFC 7636 §4.2: BASE64URL(SHA256(verifier)) is exactly 43 characters of the base64url alphabet. */
 const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
@@ -11,7 +12,11 @@ const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
  * the client only when client and redirect URI are verified (exact match);
  * otherwise the request is passed on so the plugin shows its error page.
  */
-export async function authorizePrecheck(db: Db, params: URLSearchParams, issuer: string): Promise<Response | null> {
+export async function authorizePrecheck(
+  db: Db,
+  params: URLSearchParams,
+  issuer: string,
+): Promise<Response | null> {
   const challenge = params.get("code_challenge");
   if (challenge === null || S256_CHALLENGE.test(challenge)) return null;
   const clientId = params.get("client_id");
@@ -30,7 +35,10 @@ export async function authorizePrecheck(db: Db, params: URLSearchParams, issuer:
   const state = params.get("state");
   if (state !== null) target.searchParams.set("state", state);
   target.searchParams.set("iss", issuer);
-  return new Response(null, { status: 302, headers: { location: target.toString(), "cache-control": "no-store" } });
+  return new Response(null, {
+    status: 302,
+    headers: { location: target.toString(), "cache-control": "no-store" },
+  });
 }
 
 /**
@@ -39,9 +47,9 @@ export async function authorizePrecheck(db: Db, params: URLSearchParams, issuer:
  * endpoint (RFC 6749 §3.1), so every caller gets the standard 302.
  */
 export async function asRedirect(response: Response): Promise<Response> {
-  if (!response.headers.get("content-type")?.includes("json")) return response;
-  const body = (await response.clone().json()) as { redirect?: boolean; url?: string };
-  if (!body.redirect || !body.url) return response;
+  if (response.status !== 200) return response;
+  const body = await readJson<{ redirect?: boolean; url?: string }>(response);
+  if (!body?.redirect || !body.url) return response;
   const headers = new Headers(response.headers);
   headers.delete("content-type");
   headers.delete("content-length");

@@ -1,4 +1,4 @@
-import { type Role, RoleSchema, DEFAULT_ROLE } from "@amp/contract";
+import { DEFAULT_ROLE, type Role, RoleSchema } from "@amp/contract";
 import { eq } from "drizzle-orm";
 import type { MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
@@ -95,7 +95,8 @@ export function requirePlatformAdmin(config: Config): MiddlewareHandler<{ Variab
   return createMiddleware(async (c, next) => {
     const principal = c.get("principal");
     if (!principal) throw new ApiError("UNAUTHORIZED", undefined, signInDetails(config));
-    if (principal.role !== "platform_admin") throw new ApiError("FORBIDDEN", "This action requires the platform_admin role.");
+    if (principal.role !== "platform_admin")
+      throw new ApiError("FORBIDDEN", "This action requires the platform_admin role.");
     await next();
   });
 }

@@ -1,5 +1,6 @@
-import { hashToken } from "./bearer.ts";
 import type { SqlClient } from "../db/database.ts";
+import { readJson } from "../http/read-json.ts";
+import { hashToken } from "./bearer.ts";
 
 /**
  * Makes refresh-token rotation strict under concurrency (CONTRACT.md §2,
@@ -59,6 +60,5 @@ export class RefreshGate {
 }
 
 async function isInvalidGrant(response: Response): Promise<boolean> {
-  const body = (await response.clone().json().catch(() => null)) as { error?: string } | null;
-  return body?.error === "invalid_grant";
+  return (await readJson<{ error?: string }>(response))?.error === "invalid_grant";
 }

@@ -1,8 +1,9 @@
 import { Hono } from "hono";
-import type { BearerCache } from "./bearer.ts";
 import type { Db } from "../db/database.ts";
+import { readJson } from "../http/read-json.ts";
 import type { Auth } from "./auth.ts";
 import { asRedirect, authorizePrecheck } from "./authorize-guard.ts";
+import type { BearerCache } from "./bearer.ts";
 import type { ClaimSource } from "./claims.ts";
 import type { RefreshGate } from "./refresh-gate.ts";
 import { userinfoHandler } from "./userinfo.ts";
@@ -53,7 +54,11 @@ export function authRoutes(deps: {
 
   app.post("/oauth2/token", async (c) => {
     if (!c.req.header("content-type")?.toLowerCase().startsWith("application/x-www-form-urlencoded")) {
-      return oauthError(400, "invalid_request", "the token endpoint accepts application/x-www-form-urlencoded only");
+      return oauthError(
+        400,
+        "invalid_request",
+        "the token endpoint accepts application/x-www-form-urlencoded only",
+      );
     }
     const form = new URLSearchParams(await c.req.raw.clone().text());
     const refreshToken = form.get("grant_type") === "refresh_token" ? form.get("refresh_token") : null;
@@ -85,11 +90,15 @@ export function authRoutes(deps: {
 }
 
 /** RFC 8414 §3: the metadata of issuer `<base>/api/auth` is also served at `/.well-known/oauth-authorization-server/api/auth`. */
-export const rootMetadataRoute = (auth: Auth) => async (c: { req: { raw: Request } }) => patchDiscovery(await auth.handler(c.req.raw));
+export const rootMetadataRoute = (auth: Auth) => async (c: { req: { raw: Request } }) =>
+  patchDiscovery(await auth.handler(c.req.raw));
 
-async function rewriteJson(response: Response, edit: (body: Record<string, unknown>) => void): Promise<Response> {
-  if (!response.ok) return response;
-  const body = (await response.json()) as Record<string, unknown>;
+async function rewriteJson(
+  response: Response,
+  edit: (body: Record<string, unknown>) => void,
+): Promise<Response> {
+  const body = response.ok ? await readJson<Record<string, unknown>>(response) : null;
+  if (!body) return response;
   edit(body);
   const headers = new Headers(response.headers);
   headers.delete("content-length");
@@ -105,12 +114,15 @@ function markSigningKeys(response: Response): Promise<Response> {
 
 function patchDiscovery(response: Response): Promise<Response> {
   return rewriteJson(response, (metadata) => {
-  // Every agent is a public client (token_endpoint_auth_method "none", CONTRACT.md §2).
-  const methods = metadata.token_endpoint_auth_methods_supported;
-  if (Array.isArray(methods) && !methods.includes("none")) methods.unshift("none");
-  if (typeof metadata.end_session_endpoint === "string") {
-    metadata.end_session_endpoint = metadata.end_session_endpoint.replace(/\/oauth2\/end-session$/, "/oauth2/endsession");
-  }
+    // Every agent is a public client (token_endpoint_auth_method "none", CONTRACT.md §2).
+    const methods = metadata.token_endpoint_auth_methods_supported;
+    if (Array.isArray(methods) && !methods.includes("none")) methods.unshift("none");
+    if (typeof metadata.end_session_endpoint === "string") {
+      metadata.end_session_endpoint = metadata.end_session_endpoint.replace(
+        /\/oauth2\/end-session$/,
+        "/oauth2/endsession",
+      );
+    }
   });
 }
 
@@ -125,8 +137,7 @@ const INVALID_GRANT_DESCRIPTIONS = [
 ];
 
 async function oauthErrorOf(response: Response): Promise<string | undefined> {
-  const body = (await response.clone().json().catch(() => null)) as { error?: string } | null;
-  return body?.error;
+  return (await readJson<{ error?: string }>(response))?.error;
 }
 
 function oauthError(status: number, error: string, description: string): Response {
@@ -137,12 +148,20 @@ function oauthError(status: number, error: string, description: string): Respons
 }
 
 async function toInvalidGrant(response: Response): Promise<Response> {
-  if (response.ok || !response.headers.get("content-type")?.includes("json")) return response;
-  const body = (await response.clone().json()) as { error?: string; error_description?: string };
-  const description = body.error_description ?? "";
-  if (body.error === "invalid_grant" || !INVALID_GRANT_DESCRIPTIONS.some((re) => re.test(description))) return response;
+  if (response.ok) return response;
+  const body = await readJson<{ error?: string; error_description?: string }>(response);
+  const description = body?.error_description ?? "";
+  if (
+    !body ||
+    body.error === "invalid_grant" ||
+    !INVALID_GRANT_DESCRIPTIONS.some((re) => re.test(description))
+  )
+    return response;
   const headers = new Headers(response.headers);
   headers.delete("content-length");
   headers.delete("www-authenticate");
-  return new Response(JSON.stringify({ error: "invalid_grant", error_description: description }), { status: 400, headers });
+  return new Response(JSON.stringify({ error: "invalid_grant", error_description: description }), {
+    status: 400,
+    headers,
+  });
 }

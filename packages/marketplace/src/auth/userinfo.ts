@@ -16,11 +16,19 @@ import { type ClaimSource, userInfoClaims } from "./claims.ts";
 export function userinfoHandler(deps: { bearer: BearerCache; db: Db; claims: ClaimSource }) {
   return async (c: Context) => {
     if (new URL(c.req.url).searchParams.has("access_token")) {
-      return challenge(401, "invalid_token", "access tokens are accepted in the Authorization header or a form body only");
+      return challenge(
+        401,
+        "invalid_token",
+        "access tokens are accepted in the Authorization header or a form body only",
+      );
     }
     const header = c.req.header("authorization");
     let token = header ? /^Bearer\s+(\S+)$/i.exec(header)?.[1] : undefined;
-    if (!token && c.req.method === "POST" && c.req.header("content-type")?.startsWith("application/x-www-form-urlencoded")) {
+    if (
+      !token &&
+      c.req.method === "POST" &&
+      c.req.header("content-type")?.startsWith("application/x-www-form-urlencoded")
+    ) {
       const value = (await c.req.parseBody()).access_token;
       token = typeof value === "string" && value ? value : undefined;
     }
@@ -43,12 +51,15 @@ function challenge(status: 401 | 403, error?: string, description?: string): Res
   const params = ['realm="marketplace"'];
   if (error) params.push(`error="${error}"`);
   if (description) params.push(`error_description="${description}"`);
-  return new Response(JSON.stringify(error ? { error, error_description: description } : { error: "invalid_token" }), {
-    status,
-    headers: {
-      "content-type": "application/json",
-      "cache-control": "no-store",
-      "www-authenticate": `Bearer ${params.join(", ")}`,
+  return new Response(
+    JSON.stringify(error ? { error, error_description: description } : { error: "invalid_token" }),
+    {
+      status,
+      headers: {
+        "content-type": "application/json",
+        "cache-control": "no-store",
+        "www-authenticate": `Bearer ${params.join(", ")}`,
+      },
     },
-  });
+  );
 }

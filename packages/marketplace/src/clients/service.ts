@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
+import { hashToken } from "../auth/bearer.ts";
 import type { Db } from "../db/database.ts";
 import { oauthClient } from "../db/schema.ts";
-import { hashToken } from "../auth/bearer.ts";
 
 export interface NewClient {
   name: string;
@@ -55,7 +55,10 @@ export async function createClient(db: Db, input: NewClient): Promise<CreatedCli
 
 /** Disables or re-enables a client; a disabled client can neither authorize nor refresh. */
 export async function setClientDisabled(db: Db, clientId: string, disabled: boolean): Promise<void> {
-  await db.update(oauthClient).set({ disabled, updatedAt: new Date() }).where(eq(oauthClient.clientId, clientId));
+  await db
+    .update(oauthClient)
+    .set({ disabled, updatedAt: new Date() })
+    .where(eq(oauthClient.clientId, clientId));
 }
 
 function assertAbsoluteUrl(uri: string) {

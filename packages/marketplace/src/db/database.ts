@@ -1,8 +1,8 @@
 import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
-import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { type Dialect, PostgresDialect } from "kysely";
 import pg from "pg";
 import { PgliteDialect } from "./pglite-dialect.ts";
@@ -29,7 +29,10 @@ export interface Database {
 export type DatabaseTarget = { url: string } | { dataDir: string } | { memory: true };
 
 /** Opens PGlite (a data directory, or in memory) or a node-postgres pool. */
-export async function openDatabase(target: DatabaseTarget, opts: { poolSize?: number } = {}): Promise<Database> {
+export async function openDatabase(
+  target: DatabaseTarget,
+  opts: { poolSize?: number } = {},
+): Promise<Database> {
   if ("url" in target) return openPostgres(target.url, opts.poolSize ?? 10);
   if ("dataDir" in target) mkdirSync(target.dataDir, { recursive: true });
   const pglite = await PGlite.create("dataDir" in target ? { dataDir: target.dataDir } : {});
@@ -58,12 +61,13 @@ function openPostgres(url: string, max: number): Database {
   // An idle client losing its server connection must not crash the process.
   pool.on("error", () => {});
   const sql: SqlClient = {
-    query: async <R,>(text: string, params?: unknown[]) => (await pool.query(text, params)) as unknown as { rows: R[] },
+    query: async <R>(text: string, params?: unknown[]) =>
+      (await pool.query(text, params)) as unknown as { rows: R[] },
     withSession: async (fn) => {
       const client = await pool.connect();
       try {
         return await fn({
-          query: async <R,>(text: string, params?: unknown[]) =>
+          query: async <R>(text: string, params?: unknown[]) =>
             (await client.query(text, params)) as unknown as { rows: R[] },
           withSession: (inner) => inner(sql),
         });

@@ -27,7 +27,9 @@ export async function migrate(sql: SqlClient, dir = MIGRATIONS_DIR): Promise<Mig
       await s.query(
         "CREATE TABLE IF NOT EXISTS _migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
       );
-      const done = new Set((await s.query<{ name: string }>("SELECT name FROM _migrations")).rows.map((r) => r.name));
+      const done = new Set(
+        (await s.query<{ name: string }>("SELECT name FROM _migrations")).rows.map((r) => r.name),
+      );
       const applied: string[] = [];
       for (const file of files) {
         if (done.has(file)) continue;

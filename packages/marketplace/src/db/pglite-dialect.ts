@@ -114,4 +114,3 @@ class PgliteDriver implements Driver {
   async releaseConnection() {}
   async destroy() {}
 }
-

@@ -21,7 +21,13 @@ const STATUS_CODES: Record<number, ErrorCode> = {
 };
 
 /** Builds the wire form of an error; the one place the error envelope is made. */
-export function errorResponse(c: Context, status: number, code: ErrorCode, message: string, details?: Record<string, unknown>) {
+export function errorResponse(
+  c: Context,
+  status: number,
+  code: ErrorCode,
+  message: string,
+  details?: Record<string, unknown>,
+) {
   const requestId = (c.get("requestId") as string | undefined) ?? randomUUID();
   return c.json(errorBody(requestId, status, code, message, details), status as 400);
 }
@@ -33,10 +39,12 @@ export function errorResponse(c: Context, status: number, code: ErrorCode, messa
  */
 export function onError(logger: Logger): ErrorHandler {
   return (error, c) => {
-    if (error instanceof ApiError) return errorResponse(c, error.status, error.code, error.message, error.details);
+    if (error instanceof ApiError)
+      return errorResponse(c, error.status, error.code, error.message, error.details);
     if (error instanceof HTTPException && error.status < 500) {
       const code = STATUS_CODES[error.status] ?? "BAD_REQUEST";
-      const message = error.status === 413 ? "The request body is too large." : error.message || "Bad request.";
+      const message =
+        error.status === 413 ? "The request body is too large." : error.message || "Bad request.";
       return errorResponse(c, error.status, code, message);
     }
     if (isDatabaseUnavailable(error)) {

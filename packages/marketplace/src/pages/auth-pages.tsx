@@ -10,7 +10,15 @@ export function SignInPage(p: { csrf: string; oauthQuery: string; email?: string
         <input type="hidden" name="csrf" value={p.csrf} />
         <input type="hidden" name="oauth_query" value={p.oauthQuery} />
         <label for="email">Email</label>
-        <input id="email" name="email" type="email" autocomplete="email" required autofocus value={p.email ?? ""} />
+        <input
+          id="email"
+          name="email"
+          type="email"
+          autocomplete="email"
+          required
+          autofocus
+          value={p.email ?? ""}
+        />
         <label for="password">Password</label>
         <input id="password" name="password" type="password" autocomplete="current-password" required />
         <button type="submit">Sign in</button>
@@ -22,7 +30,13 @@ export function SignInPage(p: { csrf: string; oauthQuery: string; email?: string
   );
 }
 
-export function SignUpPage(p: { csrf: string; oauthQuery: string; email?: string; name?: string; error?: string }) {
+export function SignUpPage(p: {
+  csrf: string;
+  oauthQuery: string;
+  email?: string;
+  name?: string;
+  error?: string;
+}) {
   const suffix = p.oauthQuery ? `?${p.oauthQuery}` : "";
   return (
     <Layout title="Create an account">
@@ -32,11 +46,26 @@ export function SignUpPage(p: { csrf: string; oauthQuery: string; email?: string
         <input type="hidden" name="csrf" value={p.csrf} />
         <input type="hidden" name="oauth_query" value={p.oauthQuery} />
         <label for="name">Name</label>
-        <input id="name" name="name" autocomplete="name" required autofocus maxlength={100} value={p.name ?? ""} />
+        <input
+          id="name"
+          name="name"
+          autocomplete="name"
+          required
+          autofocus
+          maxlength={100}
+          value={p.name ?? ""}
+        />
         <label for="email">Email</label>
         <input id="email" name="email" type="email" autocomplete="email" required value={p.email ?? ""} />
         <label for="password">Password (at least 8 characters)</label>
-        <input id="password" name="password" type="password" autocomplete="new-password" minlength={8} required />
+        <input
+          id="password"
+          name="password"
+          type="password"
+          autocomplete="new-password"
+          minlength={8}
+          required
+        />
         <button type="submit">Create account</button>
       </form>
       <p class="muted">

@@ -1,7 +1,8 @@
-import { Hono, type Context } from "hono";
+import { type Context, Hono } from "hono";
 import { type Auth, CLIENT_IP_HEADER } from "../auth/auth.ts";
 import type { Config } from "../config.ts";
-import { ConsentPage, ErrorPage, HomePage, SignInPage, SignUpPage, SignedOutPage } from "./auth-pages.tsx";
+import { readJson } from "../http/read-json.ts";
+import { ConsentPage, ErrorPage, HomePage, SignedOutPage, SignInPage, SignUpPage } from "./auth-pages.tsx";
 import { issueCsrf, verifyCsrf } from "./csrf.ts";
 
 /**
@@ -18,7 +19,10 @@ export function pageRoutes(auth: Auth, config: Config) {
 
   app.use("*", async (c, next) => {
     await next();
-    c.header("Content-Security-Policy", "default-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'");
+    c.header(
+      "Content-Security-Policy",
+      "default-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+    );
     c.header("X-Frame-Options", "DENY");
     c.header("Referrer-Policy", "no-referrer");
     c.header("Cache-Control", "no-store");
@@ -38,7 +42,11 @@ export function pageRoutes(auth: Auth, config: Config) {
       if (value) headers.set(name, value);
     }
     return auth.handler(
-      new Request(`${config.baseUrl}/api/auth${path}`, { method: "POST", headers, body: JSON.stringify(body) }),
+      new Request(`${config.baseUrl}/api/auth${path}`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify(body),
+      }),
     );
   };
 
@@ -93,10 +101,19 @@ export function pageRoutes(auth: Auth, config: Config) {
     const client = await auth.api
       .getOAuthClientPublic({ query: { client_id: clientId }, headers: c.req.raw.headers })
       .catch(() => null);
-    if (!client) return c.html(<ErrorPage title="Unknown application" message="This application is not registered." />, 400);
+    if (!client)
+      return c.html(
+        <ErrorPage title="Unknown application" message="This application is not registered." />,
+        400,
+      );
     const scopes = (params.get("scope") ?? "").split(" ").filter(Boolean);
     return c.html(
-      <ConsentPage csrf={csrf(c)} oauthQuery={query} clientName={client.client_name ?? clientId} scopes={scopes} />,
+      <ConsentPage
+        csrf={csrf(c)}
+        oauthQuery={query}
+        clientName={client.client_name ?? clientId}
+        scopes={scopes}
+      />,
     );
   });
   app.post("/consent", async (c) => {
@@ -145,9 +162,9 @@ const str = (v: unknown) => (typeof v === "string" ? v : "");
 /** A successful form post answers 303 (RFC 9110 §15.4.4) to wherever better-auth wants the browser next. */
 async function continueAfter(response: Response): Promise<Response> {
   let target = response.headers.get("location");
-  if (!target && response.headers.get("content-type")?.includes("json")) {
-    const body = (await response.json()) as { url?: string; redirect_uri?: string };
-    target = body.url ?? body.redirect_uri ?? null;
+  if (!target) {
+    const body = await readJson<{ url?: string; redirect_uri?: string }>(response);
+    target = body?.url ?? body?.redirect_uri ?? null;
   }
   return redirect303(target ?? "/", response.headers);
 }
@@ -159,7 +176,7 @@ function redirect303(location: string, from: Headers): Response {
 }
 
 async function signUpError(response: Response): Promise<string> {
-  const body = (await response.json().catch(() => ({}))) as { code?: string; message?: string };
+  const body = (await readJson<{ code?: string; message?: string }>(response)) ?? {};
   if (body.code === "USER_ALREADY_EXISTS" || body.code === "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL") {
     return "An account with this email already exists. Sign in instead.";
   }

@@ -12,7 +12,11 @@ export async function recordSignup(db: Db, created: { id: string; email: string 
  * Creates a platform admin, or promotes an existing account with that email.
  * Idempotent, so `seed-demo` and operators can run it repeatedly.
  */
-export async function ensureAdmin(auth: Auth, db: Db, input: { email: string; password: string; name?: string }) {
+export async function ensureAdmin(
+  auth: Auth,
+  db: Db,
+  input: { email: string; password: string; name?: string },
+) {
   const email = input.email.toLowerCase();
   const existing = await db.select({ id: user.id }).from(user).where(eq(user.email, email)).limit(1);
   let id = existing[0]?.id;

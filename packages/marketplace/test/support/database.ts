@@ -6,7 +6,11 @@ import pg from "pg";
  * TEST_DATABASE_URL points at a PostgreSQL server — a fresh database created
  * for this suite and dropped afterwards.
  */
-export async function testDatabase(): Promise<{ env: Record<string, string>; memory: boolean; drop(): Promise<void> }> {
+export async function testDatabase(): Promise<{
+  env: Record<string, string>;
+  memory: boolean;
+  drop(): Promise<void>;
+}> {
   const serverUrl = process.env.TEST_DATABASE_URL;
   if (!serverUrl) return { env: {}, memory: true, drop: async () => {} };
   const name = `mp_test_${randomBytes(6).toString("hex")}`;

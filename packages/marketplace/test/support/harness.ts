@@ -11,7 +11,9 @@ export interface TestMarketplace {
   issuer: string;
   /** Every log line the marketplace wrote, for secret-leak assertions. */
   logs: string[];
-  createClient(input?: Partial<NewClient>): Promise<{ clientId: string; clientSecret?: string; redirectUri: string }>;
+  createClient(
+    input?: Partial<NewClient>,
+  ): Promise<{ clientId: string; clientSecret?: string; redirectUri: string }>;
   close(): Promise<void>;
 }
 
@@ -47,7 +49,8 @@ export async function startTestMarketplace(env: Record<string, string> = {}): Pr
     logs,
     async createClient(input = {}) {
       const n = ++clientCounter;
-      const redirectUri = input.redirectUris?.[0] ?? `https://agent-${n}.example.com/api/auth/oauth2/callback/marketplace`;
+      const redirectUri =
+        input.redirectUris?.[0] ?? `https://agent-${n}.example.com/api/auth/oauth2/callback/marketplace`;
       const created = await createClient(mp.database.db, {
         name: `Test agent ${n}`,
         redirectUris: [redirectUri],

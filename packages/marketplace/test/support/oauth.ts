@@ -1,4 +1,40 @@
+import { request as httpRequest } from "node:http";
 import * as oauth from "oauth4webapi";
+
+/**
+ * A request over node:http. Node's fetch forces `Sec-Fetch-Mode: cors` (a
+ * forbidden header), which makes every request look like a script's fetch;
+ * a browser stand-in must be able to send a real navigation's headers.
+ */
+function rawRequest(
+  url: URL,
+  method: string,
+  headers: Headers,
+  body: RequestInit["body"],
+): Promise<Response> {
+  const payload = body === undefined || body === null ? undefined : body.toString();
+  if (payload !== undefined && !headers.has("content-type"))
+    headers.set("content-type", "text/plain;charset=UTF-8");
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method, headers: Object.fromEntries(headers) }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => {
+        const out = new Headers();
+        for (const [name, value] of Object.entries(res.headers)) {
+          for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value])
+            out.append(name, v);
+        }
+        const status = res.statusCode ?? 500;
+        const noBody = status === 204 || status === 304;
+        resolve(new Response(noBody ? null : Buffer.concat(chunks), { status, headers: out }));
+      });
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(payload);
+  });
+}
 
 /** A cookie-keeping HTTP client that never follows redirects: a browser stand-in. */
 export class Browser {
@@ -8,8 +44,13 @@ export class Browser {
   async fetch(path: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
     if (this.cookies.size) headers.set("cookie", [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "));
-    if (!headers.has("accept")) headers.set("accept", "text/html,application/xhtml+xml");
-    const response = await fetch(new URL(path, this.base), { ...init, headers, redirect: "manual" });
+    if (!headers.has("accept")) {
+      // What a browser sends for a top-level navigation.
+      headers.set("accept", "text/html,application/xhtml+xml");
+      headers.set("sec-fetch-mode", "navigate");
+      headers.set("sec-fetch-dest", "document");
+    }
+    const response = await rawRequest(new URL(path, this.base), init.method ?? "GET", headers, init.body);
     for (const line of response.headers.getSetCookie()) {
       const [pair = "", ...attrs] = line.split(";");
       const eq = pair.indexOf("=");
@@ -25,7 +66,11 @@ export class Browser {
   async postJson(path: string, body: unknown) {
     return this.fetch(path, {
       method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json", origin: new URL(this.base).origin },
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json",
+        origin: new URL(this.base).origin,
+      },
       body: JSON.stringify(body),
     });
   }
@@ -59,10 +104,7 @@ export async function pkce(): Promise<Pkce> {
 }
 
 /** Builds an authorize URL with sensible defaults; `params` override or (with `undefined`) remove any of them. */
-export function authorizeUrl(
-  issuer: string,
-  params: Record<string, string | undefined>,
-): string {
+export function authorizeUrl(issuer: string, params: Record<string, string | undefined>): string {
   const url = new URL(`${issuer}/oauth2/authorize`);
   for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.set(k, v);
   return url.toString();
@@ -109,14 +151,18 @@ export async function redirectTarget(response: Response): Promise<string | null>
   const location = response.headers.get("location");
   if (location) return location;
   if (response.headers.get("content-type")?.includes("json")) {
-    const body = (await response.clone().json()) as { url?: string; redirect?: boolean };
-    if (body.url) return body.url;
+    const body = (await response.clone().json()) as { url?: string } | null;
+    if (body?.url) return body.url;
   }
   return null;
 }
 
 /** POSTs a form to the token endpoint. */
-export function tokenRequest(issuer: string, form: Record<string, string | undefined>, headers: Record<string, string> = {}) {
+export function tokenRequest(
+  issuer: string,
+  form: Record<string, string | undefined>,
+  headers: Record<string, string> = {},
+) {
   const body = new URLSearchParams();
   for (const [k, v] of Object.entries(form)) if (v !== undefined) body.set(k, v);
   return fetch(`${issuer}/oauth2/token`, {
@@ -136,13 +182,17 @@ export async function fullFlow(
 ) {
   const auth = await authorizeCode(issuer, browser, client, extra);
   if (!auth.code) throw new Error(`no code: ${auth.url}`);
-  const response = await tokenRequest(issuer, {
-    grant_type: "authorization_code",
-    code: auth.code,
-    redirect_uri: client.redirectUri,
-    client_id: client.clientId,
-    code_verifier: auth.pkce.verifier,
-  }, tokenHeaders);
+  const response = await tokenRequest(
+    issuer,
+    {
+      grant_type: "authorization_code",
+      code: auth.code,
+      redirect_uri: client.redirectUri,
+      client_id: client.clientId,
+      code_verifier: auth.pkce.verifier,
+    },
+    tokenHeaders,
+  );
   const tokens = (await response.json()) as TokenResponse;
   if (!response.ok) throw new Error(`token exchange failed: ${JSON.stringify(tokens)}`);
   return { ...auth, tokens };
@@ -159,7 +209,10 @@ export interface TokenResponse {
   error_description?: string;
 }
 
-export function decodeJwt(token: string): { header: Record<string, unknown>; payload: Record<string, unknown> } {
+export function decodeJwt(token: string): {
+  header: Record<string, unknown>;
+  payload: Record<string, unknown>;
+} {
   const [h = "", p = ""] = token.split(".");
   return {
     header: JSON.parse(Buffer.from(h, "base64url").toString()),
