@@ -62,3 +62,26 @@ export const MeDtoSchema = z.object({
   createdAt: z.string(),
 });
 export type MeDto = z.infer<typeof MeDtoSchema>;
+
+/** `POST /me`: the fields a user may change about themselves. Unknown fields are refused. */
+export const UpdateMeBodySchema = z
+  .strictObject({
+    name: z.string().trim().min(1).max(100).optional(),
+    image: z
+      .url({ protocol: /^https$/ })
+      .max(2048)
+      .nullable()
+      .optional(),
+  })
+  .refine((v) => v.name !== undefined || v.image !== undefined, { message: "nothing to update" });
+export type UpdateMeBody = z.infer<typeof UpdateMeBodySchema>;
+
+/** A user as a platform admin sees it (`GET /admin/users`). */
+export const AdminUserDtoSchema = MeDtoSchema.extend({ banned: z.boolean() });
+export type AdminUserDto = z.infer<typeof AdminUserDtoSchema>;
+
+/** Cursor pagination query shared by list endpoints. */
+export const PageQuerySchema = z.strictObject({
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+});

@@ -3,10 +3,11 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import type { Logger } from "pino";
+import { adminRoutes } from "./admin/routes.ts";
 import { type Auth, createAuth } from "./auth/auth.ts";
 import { BearerCache } from "./auth/bearer.ts";
 import { type ClaimSource, emptyClaimSource } from "./auth/claims.ts";
-import { type AuthVariables, identify, requireUser } from "./auth/middleware.ts";
+import { type AuthVariables, identify, requirePlatformAdmin, requireUser } from "./auth/middleware.ts";
 import { RefreshGate } from "./auth/refresh-gate.ts";
 import { authRoutes, rootMetadataRoute } from "./auth/routes.ts";
 import type { Config } from "./config.ts";
@@ -79,6 +80,8 @@ export function createMarketplace(deps: {
   app.use("/me", api, requireUser(config));
   app.use("/me/*", api, requireUser(config));
   app.route("/me", meRoutes(db));
+  app.use("/admin/*", api, requirePlatformAdmin(config));
+  app.route("/admin", adminRoutes(db));
 
   app.route("/", pageRoutes(auth, config));
 

@@ -45,7 +45,9 @@ export async function openDatabase(
     db: drizzlePglite(pglite, { schema }) as unknown as Db,
     sql,
     authDialect: new PgliteDialect(pglite),
-    close: () => pglite.close(),
+    close: async () => {
+      if (!pglite.closed) await pglite.close();
+    },
   };
 }
 
@@ -81,6 +83,8 @@ function openPostgres(url: string, max: number): Database {
     db: drizzlePg(pool, { schema }) as unknown as Db,
     sql,
     authDialect: new PostgresDialect({ pool }),
-    close: () => pool.end(),
+    close: async () => {
+      if (!pool.ended) await pool.end();
+    },
   };
 }

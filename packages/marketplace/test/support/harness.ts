@@ -60,8 +60,11 @@ export async function startTestMarketplace(env: Record<string, string> = {}): Pr
       return { clientId: created.clientId, clientSecret: created.clientSecret, redirectUri };
     },
     async close() {
-      await mp.close();
-      await database.drop();
+      try {
+        await mp.close();
+      } finally {
+        await database.drop();
+      }
     },
   };
 }

@@ -1,0 +1,47 @@
+import type { FieldError } from "@amp/contract";
+import type { Context } from "hono";
+import type { z } from "zod";
+import { ApiError } from "./api-error.ts";
+
+/** zod issues as the contract's `details.errors` list. */
+export function fieldErrors(error: z.ZodError): FieldError[] {
+  const byField = new Map<string, string[]>();
+  for (const issue of error.issues) {
+    const field = issue.path.length ? issue.path.join(".") : "(body)";
+    byField.set(field, [...(byField.get(field) ?? []), issue.message]);
+  }
+  return [...byField].map(([field, constraints]) => ({ field, constraints }));
+}
+
+/**
+ * Reads and validates a JSON body with a contract schema. Wrong content type,
+ * malformed JSON and schema failures are all a 400 `BAD_REQUEST` envelope
+ * with `details.errors`; nothing downstream runs.
+ */
+export async function jsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+  if (!c.req.header("content-type")?.toLowerCase().startsWith("application/json")) {
+    throw new ApiError("BAD_REQUEST", "Send the body as application/json.", {
+      errors: [{ field: "(body)", constraints: ["content-type must be application/json"] }],
+    });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await c.req.text());
+  } catch {
+    throw new ApiError("BAD_REQUEST", "The body is not valid JSON.", {
+      errors: [{ field: "(body)", constraints: ["malformed JSON"] }],
+    });
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success)
+    throw new ApiError("BAD_REQUEST", "The body failed validation.", { errors: fieldErrors(parsed.error) });
+  return parsed.data;
+}
+
+/** Validates query parameters the same way. */
+export function queryParams<S extends z.ZodType>(c: Context, schema: S): z.infer<S> {
+  const parsed = schema.safeParse(c.req.query());
+  if (!parsed.success)
+    throw new ApiError("BAD_REQUEST", "The query failed validation.", { errors: fieldErrors(parsed.error) });
+  return parsed.data;
+}
