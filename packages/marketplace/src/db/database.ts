@@ -36,9 +36,15 @@ export async function openDatabase(
   if ("url" in target) return openPostgres(target.url, opts.poolSize ?? 10);
   if ("dataDir" in target) mkdirSync(target.dataDir, { recursive: true });
   const pglite = await PGlite.create("dataDir" in target ? { dataDir: target.dataDir } : {});
+  // PGlite has one backend, so "a session of one's own" means taking turns.
+  let turn: Promise<unknown> = Promise.resolve();
   const sql: SqlClient = {
     query: async (text, params) => pglite.query(text, params),
-    withSession: async (fn) => fn(sql),
+    withSession: (fn) => {
+      const mine = turn.then(() => fn(sql));
+      turn = mine.catch(() => undefined);
+      return mine;
+    },
   };
   return {
     kind: "pglite",

@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../src/config.ts";
+
+const base = { MARKETPLACE_DATA_DIR: "/tmp/amp-config-test" };
+
+describe("configuration", () => {
+  it("defaults to a local development setup on port 4000 with PGlite under the data directory", () => {
+    const config = loadConfig(base);
+    expect(config.port).toBe(4000);
+    expect(config.baseUrl).toBe("http://localhost:4000");
+    expect(config.issuer).toBe("http://localhost:4000/api/auth");
+    expect(config.database).toEqual({ dataDir: "/tmp/amp-config-test/pg" });
+    expect(config.tokens).toMatchObject({ accessTtl: 36_000, idTtl: 36_000, refreshReuseGrace: 0 });
+    expect(config.crossOriginCookies).toBe(false);
+  });
+
+  it("names every invalid variable in one error", () => {
+    const attempt = () =>
+      loadConfig({ ...base, MARKETPLACE_PORT: "eighty", DATABASE_URL: "mysql://x", AUTH_SECRET: "short" });
+    expect(attempt).toThrow(ConfigError);
+    try {
+      attempt();
+    } catch (error) {
+      const message = (error as Error).message;
+      expect(message).toContain("MARKETPLACE_PORT");
+      expect(message).toContain("DATABASE_URL");
+      expect(message).toContain("AUTH_SECRET");
+    }
+  });
+
+  it("production requires a secret and an https base URL", () => {
+    expect(() => loadConfig({ ...base, NODE_ENV: "production" })).toThrow(/AUTH_SECRET[\s\S]*MARKETPLACE_BASE_URL/);
+    expect(() =>
+      loadConfig({ ...base, NODE_ENV: "production", AUTH_SECRET: "s".repeat(40), MARKETPLACE_BASE_URL: "http://x.example" }),
+    ).toThrow(/https/);
+  });
+
+  it("refuses a JWKS grace period shorter than the ID token lifetime", () => {
+    expect(() => loadConfig({ ...base, JWKS_GRACE_PERIOD_SECONDS: "60" })).toThrow(/JWKS_GRACE_PERIOD_SECONDS/);
+  });
+
+  it("switches to cross-origin cookies when the UI lives on another origin", () => {
+    const config = loadConfig({ ...base, MARKETPLACE_UI_ORIGIN: "https://app.example.com/" });
+    expect(config.uiOrigin).toBe("https://app.example.com");
+    expect(config.crossOriginCookies).toBe(true);
+  });
+});
