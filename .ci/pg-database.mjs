@@ -9,7 +9,9 @@ if (!["create", "drop"].includes(action) || !serverUrl || !/^[a-z0-9_]+$/.test(n
 const client = new pg.Client({ connectionString: `${serverUrl}/postgres` });
 await client.connect();
 try {
-  await client.query(action === "create" ? `CREATE DATABASE ${name}` : `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await client.query(
+    action === "create" ? `CREATE DATABASE ${name}` : `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`,
+  );
 } finally {
   await client.end();
 }

@@ -2,8 +2,8 @@ import { ErrorEnvelopeSchema, MeDtoSchema, successEnvelope } from "@amp/contract
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { interactions, user } from "../src/db/schema.ts";
-import { type TestMarketplace, startTestMarketplace } from "./support/harness.ts";
-import { type Browser, PASSWORD, fullFlow, signedInBrowser } from "./support/oauth.ts";
+import { startTestMarketplace, type TestMarketplace } from "./support/harness.ts";
+import { type Browser, fullFlow, PASSWORD, signedInBrowser } from "./support/oauth.ts";
 
 let t: TestMarketplace;
 let client: { clientId: string; redirectUri: string };
@@ -70,8 +70,11 @@ describe("API authentication", () => {
   });
 
   it("accepts a JWT from /api/auth/token, but never an ID token or garbage", async () => {
-    const jwt = (await (await member.browser.fetch("/api/auth/token", { headers: { accept: "application/json" } })).json())
-      .token as string;
+    const jwt = (
+      await (
+        await member.browser.fetch("/api/auth/token", { headers: { accept: "application/json" } })
+      ).json()
+    ).token as string;
     expect(MeEnvelope.parse(await (await get("/me", bearer(jwt))).json()).data.id).toBe(member.userId);
 
     const { tokens } = await fullFlow(t.issuer, member.browser, client);
@@ -92,17 +95,29 @@ describe("API authentication", () => {
   });
 
   it("platform-admin routes: 403 for members, 200 with cursor pagination for admins", async () => {
-    await expectError(await member.browser.fetch("/admin/users", { headers: { accept: "application/json" } }), 403, "FORBIDDEN");
+    await expectError(
+      await member.browser.fetch("/admin/users", { headers: { accept: "application/json" } }),
+      403,
+      "FORBIDDEN",
+    );
     const admin = await signedInBrowser(t.url, { name: "Admin" });
     await t.mp.database.db.update(user).set({ role: "platform_admin" }).where(eq(user.id, admin.userId));
-    const first = await (await admin.browser.fetch("/admin/users?limit=1", { headers: { accept: "application/json" } })).json();
+    const first = await (
+      await admin.browser.fetch("/admin/users?limit=1", { headers: { accept: "application/json" } })
+    ).json();
     expect(first.data).toHaveLength(1);
     expect(first.pagination).toMatchObject({ hasMore: true, limit: 1 });
     const second = await (
-      await admin.browser.fetch(`/admin/users?limit=1&cursor=${first.pagination.cursor}`, { headers: { accept: "application/json" } })
+      await admin.browser.fetch(`/admin/users?limit=1&cursor=${first.pagination.cursor}`, {
+        headers: { accept: "application/json" },
+      })
     ).json();
     expect(second.data[0].id).not.toBe(first.data[0].id);
-    await expectError(await admin.browser.fetch("/admin/users?limit=0", { headers: { accept: "application/json" } }), 400, "BAD_REQUEST");
+    await expectError(
+      await admin.browser.fetch("/admin/users?limit=0", { headers: { accept: "application/json" } }),
+      400,
+      "BAD_REQUEST",
+    );
   });
 });
 
@@ -145,7 +160,10 @@ describe("JSON bodies", () => {
 describe("accounts and logs", () => {
   it("a new user gets the org_member role and a user_signup interaction", async () => {
     const fresh = await signedInBrowser(t.url);
-    const rows = await t.mp.database.db.select().from(interactions).where(eq(interactions.userId, fresh.userId));
+    const rows = await t.mp.database.db
+      .select()
+      .from(interactions)
+      .where(eq(interactions.userId, fresh.userId));
     expect(rows.map((r) => r.type)).toEqual(["user_signup"]);
     const [row] = await t.mp.database.db.select().from(user).where(eq(user.id, fresh.userId));
     expect(row!.role).toBe("org_member");
@@ -158,7 +176,11 @@ describe("accounts and logs", () => {
     await fetch(`${t.issuer}/oauth2/token`, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: flow.tokens.refresh_token!, client_id: client.clientId }),
+      body: new URLSearchParams({
+        grant_type: "refresh_token",
+        refresh_token: flow.tokens.refresh_token!,
+        client_id: client.clientId,
+      }),
     });
     const secrets = [
       PASSWORD,
@@ -171,7 +193,8 @@ describe("accounts and logs", () => {
     ];
     const logs = t.logs.join("\n");
     expect(logs.length).toBeGreaterThan(0);
-    for (const secret of secrets) expect(logs.includes(secret), `log leaks ${secret.slice(0, 6)}…`).toBe(false);
+    for (const secret of secrets)
+      expect(logs.includes(secret), `log leaks ${secret.slice(0, 6)}…`).toBe(false);
   });
 });
 

@@ -19,14 +19,16 @@ afterAll(async () => {
 });
 
 describe("marketplace CLI", () => {
-  it("migrate, create-admin (idempotent) and create-client work end to end", { timeout: 60_000 }, async () => {
+  it("migrate, create-admin (idempotent) and create-client work end to end", {
+    timeout: 60_000,
+  }, async () => {
     expect((await cli("migrate")).stdout).toContain("migrations applied");
-    expect((await cli("create-admin", "--email", "Root@Example.com", "--password", "admin-password-1")).stdout).toContain(
-      "created platform admin root@example.com",
-    );
-    expect((await cli("create-admin", "--email", "root@example.com", "--password", "admin-password-1")).stdout).toContain(
-      "promoted platform admin root@example.com",
-    );
+    expect(
+      (await cli("create-admin", "--email", "Root@Example.com", "--password", "admin-password-1")).stdout,
+    ).toContain("created platform admin root@example.com");
+    expect(
+      (await cli("create-admin", "--email", "root@example.com", "--password", "admin-password-1")).stdout,
+    ).toContain("promoted platform admin root@example.com");
     const { stdout } = await cli(
       "create-client",
       "--name",
@@ -39,9 +41,13 @@ describe("marketplace CLI", () => {
   });
 
   it("explains bad usage and bad configuration", async () => {
-    await expect(cli("create-client", "--name", "x")).rejects.toMatchObject({ stderr: expect.stringContaining("--redirect-uri") });
+    await expect(cli("create-client", "--name", "x")).rejects.toMatchObject({
+      stderr: expect.stringContaining("--redirect-uri"),
+    });
     await expect(
-      run(process.execPath, ["--import", "tsx", CLI, "migrate"], { env: { ...env, MARKETPLACE_PORT: "nope" } }),
+      run(process.execPath, ["--import", "tsx", CLI, "migrate"], {
+        env: { ...env, MARKETPLACE_PORT: "nope" },
+      }),
     ).rejects.toMatchObject({ stderr: expect.stringContaining("MARKETPLACE_PORT") });
   });
 });

@@ -29,14 +29,23 @@ describe("configuration", () => {
   });
 
   it("production requires a secret and an https base URL", () => {
-    expect(() => loadConfig({ ...base, NODE_ENV: "production" })).toThrow(/AUTH_SECRET[\s\S]*MARKETPLACE_BASE_URL/);
+    expect(() => loadConfig({ ...base, NODE_ENV: "production" })).toThrow(
+      /AUTH_SECRET[\s\S]*MARKETPLACE_BASE_URL/,
+    );
     expect(() =>
-      loadConfig({ ...base, NODE_ENV: "production", AUTH_SECRET: "s".repeat(40), MARKETPLACE_BASE_URL: "http://x.example" }),
+      loadConfig({
+        ...base,
+        NODE_ENV: "production",
+        AUTH_SECRET: "s".repeat(40),
+        MARKETPLACE_BASE_URL: "http://x.example",
+      }),
     ).toThrow(/https/);
   });
 
   it("refuses a JWKS grace period shorter than the ID token lifetime", () => {
-    expect(() => loadConfig({ ...base, JWKS_GRACE_PERIOD_SECONDS: "60" })).toThrow(/JWKS_GRACE_PERIOD_SECONDS/);
+    expect(() => loadConfig({ ...base, JWKS_GRACE_PERIOD_SECONDS: "60" })).toThrow(
+      /JWKS_GRACE_PERIOD_SECONDS/,
+    );
   });
 
   it("switches to cross-origin cookies when the UI lives on another origin", () => {

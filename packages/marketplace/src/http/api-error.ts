@@ -31,7 +31,9 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     }
     if (
       typeof message === "string" &&
-      /Connection terminated|timeout exceeded when trying to connect|Cannot use a pool after calling end|PGlite is clos/i.test(message)
+      /Connection terminated|timeout exceeded when trying to connect|Cannot use a pool after calling end|PGlite is clos/i.test(
+        message,
+      )
     )
       return true;
   }
