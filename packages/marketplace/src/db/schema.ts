@@ -6,7 +6,19 @@
  * the marketplace itself reads or writes are declared here. The marketplace's
  * own tables are declared in full and created by the later migrations.
  */
-import { bigserial, boolean, index, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+} from "drizzle-orm/pg-core";
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
 
@@ -63,3 +75,148 @@ export const interactions = pgTable(
   },
   (t) => [index("interactions_userId_idx").on(t.userId, t.createdAt)],
 );
+
+// ── Billing (migrations/0003_billing.sql) ──────────────────────────────────
+
+export const agents = pgTable("agents", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  slug: text("slug").notNull(),
+  tagline: text("tagline"),
+  description: text("description"),
+  longDescription: text("longDescription"),
+  iconUrl: text("iconUrl"),
+  photoUrls: jsonb("photoUrls").$type<string[]>().notNull(),
+  status: text("status").$type<"draft" | "coming_soon" | "active" | "inactive">().notNull(),
+  featured: boolean("featured").notNull(),
+  isNew: boolean("isNew").notNull(),
+  productDomain: text("productDomain"),
+  docsUrl: text("docsUrl"),
+  changelogUrl: text("changelogUrl"),
+  oauthClientId: text("oauthClientId").notNull(),
+  redirectUris: jsonb("redirectUris").$type<string[]>().notNull(),
+  postLogoutRedirectUris: jsonb("postLogoutRedirectUris").$type<string[]>().notNull(),
+  createdBy: text("createdBy"),
+  publishedAt: ts("publishedAt"),
+  createdAt: ts("createdAt").notNull().defaultNow(),
+  updatedAt: ts("updatedAt").notNull().defaultNow(),
+});
+
+export const pricingTiers = pgTable("agent_pricing_tiers", {
+  id: text("id").primaryKey(),
+  agentId: text("agentId").notNull(),
+  tierName: text("tierName").notNull(),
+  isFree: boolean("isFree").notNull(),
+  price: numeric("price", { precision: 10, scale: 2 }).notNull(),
+  currency: text("currency").notNull(),
+  billingInterval: text("billingInterval").$type<"month" | "year" | "one_time">().notNull(),
+  featuresIncluded: jsonb("featuresIncluded").$type<string[]>().notNull(),
+  recommended: boolean("recommended").notNull(),
+  trialDays: integer("trialDays").notNull(),
+  sortOrder: integer("sortOrder").notNull(),
+  stripeProductId: text("stripeProductId"),
+  stripePriceId: text("stripePriceId"),
+  archivedAt: ts("archivedAt"),
+  createdAt: ts("createdAt").notNull().defaultNow(),
+  updatedAt: ts("updatedAt").notNull().defaultNow(),
+});
+
+export const metricDefinitions = pgTable("agent_metric_definitions", {
+  id: text("id").primaryKey(),
+  agentId: text("agentId").notNull(),
+  slug: text("slug").notNull(),
+  displayName: text("displayName").notNull(),
+  unit: text("unit").notNull(),
+  kind: text("kind").$type<"fixed" | "rolling">().notNull(),
+  createdAt: ts("createdAt").notNull().defaultNow(),
+});
+
+export const tierMetricQuotas = pgTable(
+  "tier_metric_quotas",
+  {
+    tierId: text("tierId").notNull(),
+    metricId: text("metricId").notNull(),
+    quotaLimit: bigint("quotaLimit", { mode: "number" }),
+  },
+  (t) => [primaryKey({ columns: [t.tierId, t.metricId] })],
+);
+
+export type SubscriptionStatus =
+  | "active"
+  | "trialing"
+  | "past_due"
+  | "incomplete"
+  | "incomplete_expired"
+  | "unpaid"
+  | "canceled";
+
+export const subscriptions = pgTable("user_agent_subscriptions", {
+  id: text("id").primaryKey(),
+  userId: text("userId").notNull(),
+  agentId: text("agentId").notNull(),
+  tierId: text("tierId").notNull(),
+  status: text("status").$type<SubscriptionStatus>().notNull(),
+  stripeCustomerId: text("stripeCustomerId"),
+  stripeSubscriptionId: text("stripeSubscriptionId"),
+  periodAnchor: ts("periodAnchor").notNull().defaultNow(),
+  currentPeriodEnd: ts("currentPeriodEnd"),
+  trialEndsAt: ts("trialEndsAt"),
+  cancelAtPeriodEnd: boolean("cancelAtPeriodEnd").notNull().default(false),
+  canceledAt: ts("canceledAt"),
+  stripeStateAt: ts("stripeStateAt"),
+  createdAt: ts("createdAt").notNull().defaultNow(),
+  updatedAt: ts("updatedAt").notNull().defaultNow(),
+});
+
+export const subscriptionAddons = pgTable("subscription_addons", {
+  id: text("id").primaryKey(),
+  subscriptionId: text("subscriptionId").notNull(),
+  metricId: text("metricId").notNull(),
+  amount: bigint("amount", { mode: "number" }).notNull(),
+  scope: text("scope").$type<"one_cycle" | "permanent">().notNull(),
+  expiresAt: ts("expiresAt"),
+  revokedAt: ts("revokedAt"),
+  grantedBy: text("grantedBy"),
+  createdAt: ts("createdAt").notNull().defaultNow(),
+});
+
+export const usageCounters = pgTable(
+  "usage_counters",
+  {
+    subscriptionId: text("subscriptionId").notNull(),
+    metricId: text("metricId").notNull(),
+    used: bigint("used", { mode: "number" }).notNull(),
+    periodStart: ts("periodStart"),
+  },
+  (t) => [primaryKey({ columns: [t.subscriptionId, t.metricId] })],
+);
+
+export const usageLedger = pgTable("usage_ledger", {
+  id: bigserial("id", { mode: "number" }).primaryKey(),
+  clientReqId: text("clientReqId").notNull(),
+  action: text("action").$type<"consume" | "release">().notNull(),
+  userId: text("userId").notNull(),
+  agentId: text("agentId").notNull(),
+  subscriptionId: text("subscriptionId").notNull(),
+  metricId: text("metricId").notNull(),
+  metricSlug: text("metricSlug").notNull(),
+  kind: text("kind").notNull(),
+  delta: bigint("delta", { mode: "number" }).notNull(),
+  usedAfter: bigint("usedAfter", { mode: "number" }).notNull(),
+  effectiveQuota: bigint("effectiveQuota", { mode: "number" }),
+  resetsAt: ts("resetsAt"),
+  metadata: jsonb("metadata"),
+  createdAt: ts("createdAt").notNull().defaultNow(),
+});
+
+export const stripeEvents = pgTable("stripe_events", {
+  id: text("id").primaryKey(),
+  type: text("type").notNull(),
+  eventCreatedAt: ts("eventCreatedAt").notNull(),
+  payload: jsonb("payload").notNull(),
+  status: text("status").$type<"received" | "processed" | "error">().notNull(),
+  error: text("error"),
+  attempts: integer("attempts").notNull().default(0),
+  receivedAt: ts("receivedAt").notNull().defaultNow(),
+  processedAt: ts("processedAt"),
+});

@@ -1,0 +1,270 @@
+import { z } from "zod";
+
+const slug = z
+  .string()
+  .min(2)
+  .max(64)
+  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "lowercase letters, digits and single dashes");
+const httpsOrLocalUrl = z.url({ protocol: /^https?$/ }).max(2048);
+const iso = z.string();
+
+// ── Catalog ──────────────────────────────────────────────────────────────
+export const AGENT_STATUSES = ["draft", "coming_soon", "active", "inactive"] as const;
+export const AgentStatusSchema = z.enum(AGENT_STATUSES);
+export type AgentStatus = z.infer<typeof AgentStatusSchema>;
+
+/** Fields an operator sets on an agent (`POST /agents`, and in full on `POST /agents/:id`). */
+export const AgentInputSchema = z.strictObject({
+  name: z.string().trim().min(1).max(120),
+  slug,
+  tagline: z.string().max(200).nullable().default(null),
+  description: z.string().max(2_000).nullable().default(null),
+  longDescription: z.string().max(20_000).nullable().default(null),
+  iconUrl: httpsOrLocalUrl.nullable().default(null),
+  photoUrls: z.array(httpsOrLocalUrl).max(20).default([]),
+  status: AgentStatusSchema.default("draft"),
+  featured: z.boolean().default(false),
+  isNew: z.boolean().default(false),
+  productDomain: z.url({ protocol: /^https?$/ }).nullable().default(null),
+  docsUrl: httpsOrLocalUrl.nullable().default(null),
+  changelogUrl: httpsOrLocalUrl.nullable().default(null),
+  redirectUris: z.array(z.url({ protocol: /^https?$/ }).max(2048)).min(1).max(20),
+  postLogoutRedirectUris: z.array(z.url({ protocol: /^https?$/ }).max(2048)).max(20).default([]),
+});
+export type AgentInput = z.input<typeof AgentInputSchema>;
+
+export const AgentDtoSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  slug: z.string(),
+  tagline: z.string().nullable(),
+  description: z.string().nullable(),
+  longDescription: z.string().nullable(),
+  iconUrl: z.string().nullable(),
+  photoUrls: z.array(z.string()),
+  status: AgentStatusSchema,
+  featured: z.boolean(),
+  isNew: z.boolean(),
+  productDomain: z.string().nullable(),
+  docsUrl: z.string().nullable(),
+  changelogUrl: z.string().nullable(),
+  oauthClientId: z.string(),
+  redirectUris: z.array(z.string()),
+  postLogoutRedirectUris: z.array(z.string()),
+  createdBy: z.string().nullable(),
+  publishedAt: iso.nullable(),
+  createdAt: iso,
+  updatedAt: iso,
+});
+export type AgentDto = z.infer<typeof AgentDtoSchema>;
+
+export const CreatedAgentDtoSchema = z.object({
+  id: z.string(),
+  slug: z.string(),
+  oauthClientId: z.string(),
+  redirectUris: z.array(z.string()),
+});
+
+export const AgentListQuerySchema = z.strictObject({
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  /** Platform admins only: include drafts and inactive agents. */
+  all: z.enum(["true", "false"]).optional(),
+});
+
+// ── Pricing tiers ────────────────────────────────────────────────────────
+export const BillingIntervalSchema = z.enum(["month", "year", "one_time"]);
+
+export const CreatePricingTierBodySchema = z
+  .strictObject({
+    tierName: z.string().trim().min(1).max(60),
+    isFree: z.boolean(),
+    price: z
+      .string()
+      .regex(/^\d{1,8}(\.\d{1,2})?$/, "a decimal amount such as 19.00")
+      .default("0.00"),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, "ISO 4217 code such as USD")
+      .default("USD"),
+    billingInterval: BillingIntervalSchema.default("month"),
+    featuresIncluded: z.array(z.string().max(200)).max(50).default([]),
+    recommended: z.boolean().default(false),
+    trialDays: z.number().int().min(0).max(365).default(0),
+    sortOrder: z.number().int().min(0).max(10_000).default(0),
+  })
+  .refine((t) => t.isFree === (Number(t.price) === 0), {
+    message: "free tiers have price 0 and paid tiers a positive price",
+    path: ["price"],
+  });
+export type CreatePricingTierBody = z.input<typeof CreatePricingTierBodySchema>;
+
+export const PricingTierDtoSchema = z.object({
+  id: z.string(),
+  agentId: z.string(),
+  tierName: z.string(),
+  isFree: z.boolean(),
+  price: z.string(),
+  currency: z.string(),
+  billingInterval: BillingIntervalSchema,
+  featuresIncluded: z.array(z.string()),
+  recommended: z.boolean(),
+  trialDays: z.number().int(),
+  sortOrder: z.number().int(),
+  stripeProductId: z.string().nullable(),
+  stripePriceId: z.string().nullable(),
+  createdAt: iso,
+  updatedAt: iso,
+});
+export type PricingTierDto = z.infer<typeof PricingTierDtoSchema>;
+
+// ── Metrics, quotas, addons ──────────────────────────────────────────────
+export const MetricKindSchema = z.enum(["fixed", "rolling"]);
+export type MetricKind = z.infer<typeof MetricKindSchema>;
+
+export const CreateMetricBodySchema = z.strictObject({
+  slug,
+  displayName: z.string().trim().min(1).max(80),
+  unit: z.string().trim().min(1).max(40),
+  kind: MetricKindSchema,
+});
+/** Slug and kind are immutable; only the labels change. */
+export const UpdateMetricBodySchema = z.strictObject({
+  displayName: z.string().trim().min(1).max(80).optional(),
+  unit: z.string().trim().min(1).max(40).optional(),
+});
+
+export const MetricDefinitionDtoSchema = z.object({
+  id: z.string(),
+  agentId: z.string(),
+  slug: z.string(),
+  displayName: z.string(),
+  unit: z.string(),
+  kind: MetricKindSchema,
+  createdAt: iso,
+});
+export type MetricDefinitionDto = z.infer<typeof MetricDefinitionDtoSchema>;
+
+/** `quotaLimit`: null = unlimited, 0 = deny, n > 0 = cap. Missing row = deny. */
+export const SetQuotaBodySchema = z.strictObject({
+  quotaLimit: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable(),
+});
+export const QuotaDtoSchema = z.object({
+  tierId: z.string(),
+  metricId: z.string(),
+  metricSlug: z.string(),
+  quotaLimit: z.number().int().nullable(),
+});
+export type QuotaDto = z.infer<typeof QuotaDtoSchema>;
+
+export const AddonScopeSchema = z.enum(["one_cycle", "permanent"]);
+export const GrantAddonBodySchema = z.strictObject({
+  metricSlug: slug,
+  amount: z.number().int().min(1).max(2_147_483_647),
+  scope: AddonScopeSchema,
+});
+export const AddonDtoSchema = z.object({
+  id: z.string(),
+  subscriptionId: z.string(),
+  metricSlug: z.string(),
+  amount: z.number().int(),
+  scope: AddonScopeSchema,
+  expiresAt: iso.nullable(),
+  revokedAt: iso.nullable(),
+  createdAt: iso,
+});
+export type AddonDto = z.infer<typeof AddonDtoSchema>;
+
+// ── Subscriptions and checkout ───────────────────────────────────────────
+export const SUBSCRIPTION_STATUSES = [
+  "active",
+  "trialing",
+  "past_due",
+  "incomplete",
+  "incomplete_expired",
+  "unpaid",
+  "canceled",
+] as const;
+export const SubscriptionStatusSchema = z.enum(SUBSCRIPTION_STATUSES);
+export type SubscriptionStatus = z.infer<typeof SubscriptionStatusSchema>;
+
+export const SubscriptionDtoSchema = z.object({
+  id: z.string(),
+  agentId: z.string(),
+  tierId: z.string(),
+  status: SubscriptionStatusSchema,
+  stripeCustomerId: z.string().nullable(),
+  stripeSubscriptionId: z.string().nullable(),
+  currentPeriodEnd: iso.nullable(),
+  cancelAtPeriodEnd: z.boolean(),
+  canceledAt: iso.nullable(),
+  tier: PricingTierDtoSchema,
+  createdAt: iso,
+  updatedAt: iso,
+});
+export type SubscriptionDto = z.infer<typeof SubscriptionDtoSchema>;
+
+export const CheckoutBodySchema = z.strictObject({ returnUrl: z.url().max(2048) });
+export const CheckoutResultSchema = z.discriminatedUnion("status", [
+  z.object({ status: z.literal("active"), subscriptionId: z.string(), returnUrl: z.string() }),
+  z.object({ status: z.literal("redirect"), url: z.string() }),
+]);
+export type CheckoutResult = z.infer<typeof CheckoutResultSchema>;
+
+/** How long, and how often, a client polls `GET /me/subscriptions/:agentId` after a checkout return. */
+export const CHECKOUT_POLL = { intervalMs: 1_500, timeoutMs: 15_000 } as const;
+
+// ── Usage metering ───────────────────────────────────────────────────────
+const delta = z
+  .number({ error: "delta must be a number" })
+  .int("delta must be a whole number")
+  .min(1, "delta must be at least 1")
+  .max(2_147_483_647, "delta must be below 2^31");
+const clientReqId = z
+  .string({ error: "clientReqId is required" })
+  .min(1)
+  .max(200, "clientReqId is at most 200 characters");
+
+export const ConsumeBodySchema = z.strictObject({
+  delta,
+  clientReqId,
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+export type ConsumeBody = z.infer<typeof ConsumeBodySchema>;
+export const ReleaseBodySchema = z.strictObject({ delta, clientReqId });
+export type ReleaseBody = z.infer<typeof ReleaseBodySchema>;
+
+/** Outcome of a consume or release; a replay with the same `clientReqId` returns it unchanged. */
+export const UsageResultDtoSchema = z.object({
+  clientReqId: z.string(),
+  metricSlug: z.string(),
+  kind: MetricKindSchema,
+  delta: z.number().int(),
+  used: z.number().int(),
+  effectiveQuota: z.number().int().nullable(),
+  remaining: z.number().int().nullable(),
+  resetsAt: iso.nullable(),
+});
+export type UsageResultDto = z.infer<typeof UsageResultDtoSchema>;
+
+export const MetricUsageDtoSchema = z.object({
+  metricSlug: z.string(),
+  displayName: z.string(),
+  unit: z.string(),
+  kind: MetricKindSchema,
+  baseQuota: z.number().int().nullable(),
+  addonsBonus: z.number().int(),
+  effectiveQuota: z.number().int().nullable(),
+  used: z.number().int(),
+  remaining: z.number().int().nullable(),
+  resetsAt: iso.nullable(),
+});
+export type MetricUsageDto = z.infer<typeof MetricUsageDtoSchema>;
+
+/** `details` of a 429 QUOTA_EXCEEDED. */
+export const QuotaExceededDetailsSchema = z.object({
+  remaining: z.number().int(),
+  resetsAt: iso.nullable(),
+  effectiveQuota: z.number().int(),
+});
+export type QuotaExceededDetails = z.infer<typeof QuotaExceededDetailsSchema>;
