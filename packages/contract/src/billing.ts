@@ -25,11 +25,20 @@ export const AgentInputSchema = z.strictObject({
   status: AgentStatusSchema.default("draft"),
   featured: z.boolean().default(false),
   isNew: z.boolean().default(false),
-  productDomain: z.url({ protocol: /^https?$/ }).nullable().default(null),
+  productDomain: z
+    .url({ protocol: /^https?$/ })
+    .nullable()
+    .default(null),
   docsUrl: httpsOrLocalUrl.nullable().default(null),
   changelogUrl: httpsOrLocalUrl.nullable().default(null),
-  redirectUris: z.array(z.url({ protocol: /^https?$/ }).max(2048)).min(1).max(20),
-  postLogoutRedirectUris: z.array(z.url({ protocol: /^https?$/ }).max(2048)).max(20).default([]),
+  redirectUris: z
+    .array(z.url({ protocol: /^https?$/ }).max(2048))
+    .min(1)
+    .max(20),
+  postLogoutRedirectUris: z
+    .array(z.url({ protocol: /^https?$/ }).max(2048))
+    .max(20)
+    .default([]),
 });
 export type AgentInput = z.input<typeof AgentInputSchema>;
 

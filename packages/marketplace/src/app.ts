@@ -4,27 +4,43 @@ import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import type { Logger } from "pino";
 import { adminRoutes } from "./admin/routes.ts";
+import type { AppEnv } from "./app-env.ts";
 import { type Auth, createAuth } from "./auth/auth.ts";
 import { BearerCache } from "./auth/bearer.ts";
-import { type ClaimSource, emptyClaimSource } from "./auth/claims.ts";
-import { type AuthVariables, identify, requirePlatformAdmin, requireUser } from "./auth/middleware.ts";
+import { identify, requirePlatformAdmin, requireUser } from "./auth/middleware.ts";
 import { RefreshGate } from "./auth/refresh-gate.ts";
 import { authRoutes, rootMetadataRoute } from "./auth/routes.ts";
+import { catalogRoutes } from "./catalog/routes.ts";
 import type { Config } from "./config.ts";
 import type { Database } from "./db/database.ts";
 import { accessLog } from "./http/access-log.ts";
 import { ok } from "./http/envelope.ts";
 import { errorResponse, onError } from "./http/on-error.ts";
 import { meRoutes } from "./me/routes.ts";
+import { billingPageRoutes } from "./pages/billing-routes.tsx";
 import { pageRoutes } from "./pages/routes.tsx";
+import {
+  type Payments,
+  StripePayments,
+  StripeWebhookVerifier,
+  type WebhookVerifier,
+} from "./payments/payments.ts";
+import { stripeWebhookRoutes } from "./stripe/routes.ts";
+import { StripeWebhooks } from "./stripe/webhooks.ts";
+import { subscriptionClaims } from "./subscriptions/claims.ts";
+import { DevCheckout } from "./subscriptions/dev-checkout.ts";
+import { adminSubscriptionRoutes, mySubscriptionRoutes } from "./subscriptions/routes.ts";
+import { usageRoutes } from "./usage/routes.ts";
+import { UsageService } from "./usage/service.ts";
 import { recordSignup } from "./users/service.ts";
 
-export type AppEnv = { Variables: AuthVariables & { requestId: string } };
+export type { AppEnv };
 
 export interface Marketplace {
   app: Hono<AppEnv>;
   auth: Auth;
   bearer: BearerCache;
+  webhooks: StripeWebhooks;
 }
 
 /** Builds the marketplace app. Reads like a table of contents: one line per feature. */
@@ -32,11 +48,13 @@ export function createMarketplace(deps: {
   config: Config;
   database: Database;
   logger: Logger;
-  claims?: ClaimSource;
+  /** Injected in tests; by default built from the Stripe settings. */
+  payments?: Payments | null;
+  webhookVerifier?: WebhookVerifier | null;
 }): Marketplace {
   const { config, database, logger } = deps;
   const { db } = database;
-  const claims = deps.claims ?? emptyClaimSource;
+  const claims = subscriptionClaims(db);
   const auth = createAuth({
     config,
     dialect: database.authDialect,
@@ -45,6 +63,28 @@ export function createMarketplace(deps: {
     onUserCreated: (user) => recordSignup(db, user),
   });
   const bearer = new BearerCache(db, config.bearerCacheTtlMs);
+  const payments =
+    deps.payments !== undefined
+      ? deps.payments
+      : config.stripe.secretKey
+        ? new StripePayments(config.stripe.secretKey)
+        : null;
+  const verifier =
+    deps.webhookVerifier !== undefined
+      ? deps.webhookVerifier
+      : config.stripe.webhookSecret
+        ? new StripeWebhookVerifier(config.stripe.webhookSecret)
+        : null;
+  const devCheckout =
+    config.devCheckout && !payments ? new DevCheckout(config.baseUrl, config.authSecret) : null;
+  const checkoutDeps = {
+    payments,
+    devCheckout,
+    production: config.env === "production",
+    baseUrl: config.baseUrl,
+  };
+  const usage = new UsageService(database.sql, db, config.baseUrl);
+  const webhooks = new StripeWebhooks(db, verifier, logger);
   const app = new Hono<AppEnv>();
 
   app.use(requestId({ headerName: "x-request-id", limitLength: 128, generator: () => randomUUID() }));
@@ -75,17 +115,37 @@ export function createMarketplace(deps: {
   );
   // RFC 8414 §3: metadata for issuer `<base>/api/auth` also lives at the well-known root.
   app.get("/.well-known/oauth-authorization-server/api/auth", rootMetadataRoute(auth));
+  app.route("/webhooks", stripeWebhookRoutes(webhooks));
 
   const api = identify({ auth, bearer, db });
-  app.use("/me", api, requireUser(config));
-  app.use("/me/*", api, requireUser(config));
+  const signedIn = requireUser(config);
+  const admin = requirePlatformAdmin(config);
+  for (const path of ["/me", "/me/*", "/admin/*", "/agents", "/agents/*"]) app.use(path, api);
+  app.use("/me", signedIn);
+  app.use("/me/*", signedIn);
+  app.use("/admin/*", admin);
+
+  app.route("/me/subscriptions", mySubscriptionRoutes(db, payments));
+  app.route("/me/agents", usageRoutes(db, usage));
   app.route("/me", meRoutes(db));
-  app.use("/admin/*", api, requirePlatformAdmin(config));
+  app.route(
+    "/agents",
+    catalogRoutes({
+      db,
+      payments,
+      checkout: checkoutDeps,
+      devCheckout: config.devCheckout,
+      requireUser: signedIn,
+      requireAdmin: admin,
+    }),
+  );
+  app.route("/admin", adminSubscriptionRoutes(db));
   app.route("/admin", adminRoutes(db));
 
+  app.route("/", billingPageRoutes({ auth, config, db, usage, checkout: checkoutDeps, devCheckout }));
   app.route("/", pageRoutes(auth, config));
 
   app.notFound((c) => errorResponse(c, 404, "NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`));
   app.onError(onError(logger));
-  return { app, auth, bearer };
+  return { app, auth, bearer, webhooks };
 }

@@ -38,6 +38,14 @@ const EnvSchema = z.object({
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
   RATE_LIMIT: flag(true),
   TRUST_PROXY: flag(false),
+  STRIPE_SECRET_KEY: z
+    .string()
+    .regex(/^(sk|rk)_(test|live)_/, "must be a Stripe secret key (sk_… or rk_…)")
+    .optional(),
+  STRIPE_WEBHOOK_SECRET: z
+    .string()
+    .startsWith("whsec_", "must be a webhook signing secret (whsec_…)")
+    .optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -71,6 +79,9 @@ export interface Config {
   /** Behind a load balancer: take the client IP from the last X-Forwarded-For hop. */
   trustProxy: boolean;
   logLevel: string;
+  stripe: { secretKey: string | undefined; webhookSecret: string | undefined };
+  /** Paid tiers without Stripe use the development checkout (never in production). */
+  devCheckout: boolean;
 }
 
 export class ConfigError extends Error {
@@ -141,6 +152,8 @@ export function loadConfig(
     rateLimit: e.RATE_LIMIT,
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
+    stripe: { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET },
+    devCheckout: e.NODE_ENV !== "production" && !e.STRIPE_SECRET_KEY,
   };
 }
 

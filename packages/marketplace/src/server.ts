@@ -5,11 +5,11 @@ import { getRequestListener } from "@hono/node-server";
 import type { Logger } from "pino";
 import { createMarketplace, type Marketplace } from "./app.ts";
 import { CLIENT_IP_HEADER } from "./auth/auth.ts";
-import type { ClaimSource } from "./auth/claims.ts";
 import { type Config, loadConfig } from "./config.ts";
 import { type Database, openDatabase } from "./db/database.ts";
 import { migrate } from "./db/migrate.ts";
 import { createLogger } from "./http/logger.ts";
+import type { Payments, WebhookVerifier } from "./payments/payments.ts";
 
 export interface RunningMarketplace extends Marketplace {
   config: Config;
@@ -24,7 +24,8 @@ export interface StartOptions {
   /** Use an in-memory PGlite instead of the data directory (tests). */
   memoryDatabase?: boolean;
   logger?: Logger;
-  claims?: ClaimSource;
+  payments?: Payments | null;
+  webhookVerifier?: WebhookVerifier | null;
 }
 
 /**
@@ -65,7 +66,13 @@ export async function startMarketplace(options: StartOptions = {}): Promise<Runn
     await database.close();
     throw error;
   }
-  const marketplace = createMarketplace({ config, database, logger, claims: options.claims });
+  const marketplace = createMarketplace({
+    config,
+    database,
+    logger,
+    payments: options.payments,
+    webhookVerifier: options.webhookVerifier,
+  });
   const listener = getRequestListener(marketplace.app.fetch);
   handle = (req, res) => {
     req.headers[CLIENT_IP_HEADER] = clientIp(req, config.trustProxy);

@@ -2,6 +2,7 @@ import { DEFAULT_ROLE, type Role, RoleSchema } from "@amp/contract";
 import { eq } from "drizzle-orm";
 import type { MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../app-env.ts";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/database.ts";
 import { user } from "../db/schema.ts";
@@ -29,9 +30,7 @@ const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]+$/;
  * JWT from our `/token` endpoint verified against our JWKS). It never
  * rejects; the guards below decide what a route requires.
  */
-export function identify(deps: { auth: Auth; bearer: BearerCache; db: Db }): MiddlewareHandler<{
-  Variables: AuthVariables;
-}> {
+export function identify(deps: { auth: Auth; bearer: BearerCache; db: Db }): MiddlewareHandler<AppEnv> {
   return createMiddleware(async (c, next) => {
     c.set("principal", await resolvePrincipal(c.req.raw.headers, deps));
     await next();
@@ -83,7 +82,7 @@ export const signInDetails = (config: Config) => ({
 });
 
 /** Guard: any signed-in caller. */
-export function requireUser(config: Config): MiddlewareHandler<{ Variables: AuthVariables }> {
+export function requireUser(config: Config): MiddlewareHandler<AppEnv> {
   return createMiddleware(async (c, next) => {
     if (!c.get("principal")) throw new ApiError("UNAUTHORIZED", undefined, signInDetails(config));
     await next();
@@ -91,7 +90,7 @@ export function requireUser(config: Config): MiddlewareHandler<{ Variables: Auth
 }
 
 /** Guard: a signed-in `platform_admin`. */
-export function requirePlatformAdmin(config: Config): MiddlewareHandler<{ Variables: AuthVariables }> {
+export function requirePlatformAdmin(config: Config): MiddlewareHandler<AppEnv> {
   return createMiddleware(async (c, next) => {
     const principal = c.get("principal");
     if (!principal) throw new ApiError("UNAUTHORIZED", undefined, signInDetails(config));

@@ -61,6 +61,19 @@ export async function setClientDisabled(db: Db, clientId: string, disabled: bool
     .where(eq(oauthClient.clientId, clientId));
 }
 
+/** Mirrors an agent's registration onto its client: name, redirect URIs, enabled state. */
+export async function syncClient(
+  db: Db,
+  clientId: string,
+  input: { name: string; redirectUris: string[]; postLogoutRedirectUris: string[]; disabled: boolean },
+): Promise<void> {
+  for (const uri of [...input.redirectUris, ...input.postLogoutRedirectUris]) assertAbsoluteUrl(uri);
+  await db
+    .update(oauthClient)
+    .set({ ...input, updatedAt: new Date() })
+    .where(eq(oauthClient.clientId, clientId));
+}
+
 function assertAbsoluteUrl(uri: string) {
   let url: URL;
   try {

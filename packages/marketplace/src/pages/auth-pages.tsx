@@ -1,7 +1,17 @@
 import { Alert, Layout } from "./layout.tsx";
 
-export function SignInPage(p: { csrf: string; oauthQuery: string; email?: string; error?: string }) {
-  const suffix = p.oauthQuery ? `?${p.oauthQuery}` : "";
+export function SignInPage(p: {
+  csrf: string;
+  oauthQuery: string;
+  next?: string;
+  email?: string;
+  error?: string;
+}) {
+  const suffix = p.oauthQuery
+    ? `?${p.oauthQuery}`
+    : p.next && p.next !== "/"
+      ? `?next=${encodeURIComponent(p.next)}`
+      : "";
   return (
     <Layout title="Sign in">
       <h1>Sign in</h1>

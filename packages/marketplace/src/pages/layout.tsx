@@ -12,10 +12,16 @@ button{margin-top:1.25rem;width:100%;padding:.7rem;font:inherit;font-weight:600;
 button.secondary{background:#fff;color:var(--ink);border:1px solid var(--line)}
 .alert{padding:.75rem;border-radius:8px;background:#fef3f2;color:var(--bad);border:1px solid #fecdca}
 ul.scopes{padding-left:1.25rem}.brand{font-weight:700;color:var(--brand);margin-bottom:1rem}
+main.wide{max-width:60rem}.tiers{display:grid;gap:1rem;grid-template-columns:repeat(auto-fit,minmax(14rem,1fr))}
+.tier{border:1px solid var(--line);border-radius:10px;padding:1rem;margin:1rem 0}.tier.recommended{border:2px solid var(--brand)}
+.badge{display:inline-block;background:var(--brand);color:#fff;border-radius:999px;padding:0 .6rem;font-size:.85rem;margin:0}
+.price{font-size:1.4rem;font-weight:700}.current{font-weight:600;color:var(--brand)}
+a.button{display:block;text-align:center;margin-top:1.25rem;padding:.7rem;border-radius:8px;background:var(--brand);color:#fff;text-decoration:none;font-weight:600}
+.meter label{font-weight:400;margin:.5rem 0 .25rem}progress{width:100%;height:.8rem}
 @media (max-width:480px){main{margin:0;border-radius:0;border-width:0 0 1px}}
 `;
 
-export function Layout(props: { title: string; children: Child }) {
+export function Layout(props: { title: string; children: Child; wide?: boolean }) {
   return (
     <html lang="en">
       <head>
@@ -25,7 +31,7 @@ export function Layout(props: { title: string; children: Child }) {
         <style dangerouslySetInnerHTML={{ __html: STYLE }} />
       </head>
       <body>
-        <main>
+        <main class={props.wide ? "wide" : undefined}>
           <div class="brand">Agent Marketplace</div>
           {props.children}
         </main>

@@ -4,6 +4,7 @@ import type { Config } from "../config.ts";
 import { readJson } from "../http/read-json.ts";
 import { ConsentPage, ErrorPage, HomePage, SignedOutPage, SignInPage, SignUpPage } from "./auth-pages.tsx";
 import { issueCsrf, verifyCsrf } from "./csrf.ts";
+import { page, safeNext } from "./render.ts";
 
 /**
  * The marketplace's server-rendered pages: plain HTML forms that work without
@@ -28,7 +29,11 @@ export function pageRoutes(auth: Auth, config: Config) {
     c.header("Cache-Control", "no-store");
   });
 
-  const oauthQueryOf = (c: Context) => new URL(c.req.url).search.slice(1);
+  /** The signed authorization request the provider put on the page's URL, if any. */
+  const oauthQueryOf = (c: Context) => {
+    const search = new URL(c.req.url).search.slice(1);
+    return new URLSearchParams(search).has("sig") ? search : "";
+  };
 
   /**
    * Calls a better-auth endpoint exactly as the browser's own fetch would:
@@ -52,16 +57,23 @@ export function pageRoutes(auth: Auth, config: Config) {
 
   app.get("/", async (c) => {
     const session = await auth.api.getSession({ headers: c.req.raw.headers });
-    return c.html(<HomePage csrf={csrf(c)} name={session?.user.name} email={session?.user.email} />);
+    return page(c, <HomePage csrf={csrf(c)} name={session?.user.name} email={session?.user.email} />);
   });
 
-  app.get("/sign-in", (c) => c.html(<SignInPage csrf={csrf(c)} oauthQuery={oauthQueryOf(c)} />));
+  app.get("/sign-in", (c) =>
+    page(c, <SignInPage csrf={csrf(c)} oauthQuery={oauthQueryOf(c)} next={safeNext(c.req.query("next"))} />),
+  );
   app.post("/sign-in", async (c) => {
     const form = await c.req.parseBody();
     const oauthQuery = str(form.oauth_query);
+    const next = safeNext(str(form.next));
     const email = str(form.email).trim();
     const rerender = (status: 400 | 401 | 403 | 429, error: string) =>
-      c.html(<SignInPage csrf={csrf(c)} oauthQuery={oauthQuery} email={email} error={error} />, status);
+      page(
+        c,
+        <SignInPage csrf={csrf(c)} oauthQuery={oauthQuery} next={next} email={email} error={error} />,
+        status,
+      );
     if (!verifyCsrf(c, form.csrf, origin)) return rerender(403, "Your form expired. Please try again.");
     const response = await callAuth(c, "/sign-in/email", {
       email,
@@ -71,16 +83,16 @@ export function pageRoutes(auth: Auth, config: Config) {
     if (response.status === 429) return rerender(429, "Too many attempts. Wait a minute and try again.");
     // One message for unknown email and wrong password, so the form does not reveal which accounts exist.
     if (!response.ok) return rerender(401, "Invalid email or password.");
-    return continueAfter(response);
+    return continueAfter(response, next);
   });
 
-  app.get("/sign-up", (c) => c.html(<SignUpPage csrf={csrf(c)} oauthQuery={oauthQueryOf(c)} />));
+  app.get("/sign-up", (c) => page(c, <SignUpPage csrf={csrf(c)} oauthQuery={oauthQueryOf(c)} />));
   app.post("/sign-up", async (c) => {
     const form = await c.req.parseBody();
     const oauthQuery = str(form.oauth_query);
     const fields = { name: str(form.name).trim(), email: str(form.email).trim() };
     const rerender = (status: 400 | 403 | 429, error: string) =>
-      c.html(<SignUpPage csrf={csrf(c)} oauthQuery={oauthQuery} {...fields} error={error} />, status);
+      page(c, <SignUpPage csrf={csrf(c)} oauthQuery={oauthQuery} {...fields} error={error} />, status);
     if (!verifyCsrf(c, form.csrf, origin)) return rerender(403, "Your form expired. Please try again.");
     const response = await callAuth(c, "/sign-up/email", {
       ...fields,
@@ -102,12 +114,14 @@ export function pageRoutes(auth: Auth, config: Config) {
       .getOAuthClientPublic({ query: { client_id: clientId }, headers: c.req.raw.headers })
       .catch(() => null);
     if (!client)
-      return c.html(
+      return page(
+        c,
         <ErrorPage title="Unknown application" message="This application is not registered." />,
         400,
       );
     const scopes = (params.get("scope") ?? "").split(" ").filter(Boolean);
-    return c.html(
+    return page(
+      c,
       <ConsentPage
         csrf={csrf(c)}
         oauthQuery={query}
@@ -119,14 +133,14 @@ export function pageRoutes(auth: Auth, config: Config) {
   app.post("/consent", async (c) => {
     const form = await c.req.parseBody();
     if (!verifyCsrf(c, form.csrf, origin)) {
-      return c.html(<ErrorPage title="Form expired" message="Please start signing in again." />, 403);
+      return page(c, <ErrorPage title="Form expired" message="Please start signing in again." />, 403);
     }
     const response = await callAuth(c, "/oauth2/consent", {
       accept: form.accept === "true",
       oauth_query: str(form.oauth_query),
     });
     if (!response.ok) {
-      return c.html(<ErrorPage title="Consent failed" message="This request is no longer valid." />, 400);
+      return page(c, <ErrorPage title="Consent failed" message="This request is no longer valid." />, 400);
     }
     return continueAfter(response);
   });
@@ -134,18 +148,19 @@ export function pageRoutes(auth: Auth, config: Config) {
   app.post("/sign-out", async (c) => {
     const form = await c.req.parseBody();
     if (!verifyCsrf(c, form.csrf, origin)) {
-      return c.html(<ErrorPage title="Form expired" message="Please try again." />, 403);
+      return page(c, <ErrorPage title="Form expired" message="Please try again." />, 403);
     }
     const response = await callAuth(c, "/sign-out", {});
     return redirect303("/signed-out", response.headers);
   });
 
-  app.get("/signed-out", (c) => c.html(<SignedOutPage />));
+  app.get("/signed-out", (c) => page(c, <SignedOutPage />));
 
   app.get("/error", (c) => {
     const code = c.req.query("error") ?? "unknown_error";
     const description = c.req.query("error_description");
-    return c.html(
+    return page(
+      c,
       <ErrorPage
         title="Sign-in could not continue"
         message={description ? `${description} (${code})` : `The request was rejected (${code}).`}
@@ -160,13 +175,13 @@ export function pageRoutes(auth: Auth, config: Config) {
 const str = (v: unknown) => (typeof v === "string" ? v : "");
 
 /** A successful form post answers 303 (RFC 9110 §15.4.4) to wherever better-auth wants the browser next. */
-async function continueAfter(response: Response): Promise<Response> {
+async function continueAfter(response: Response, fallback = "/"): Promise<Response> {
   let target = response.headers.get("location");
   if (!target) {
     const body = await readJson<{ url?: string; redirect_uri?: string }>(response);
     target = body?.url ?? body?.redirect_uri ?? null;
   }
-  return redirect303(target ?? "/", response.headers);
+  return redirect303(target ?? fallback, response.headers);
 }
 
 function redirect303(location: string, from: Headers): Response {

@@ -1,0 +1,155 @@
+import { randomUUID } from "node:crypto";
+import { type AgentDto, AgentDtoSchema, type AgentInputSchema, type AgentStatus } from "@amp/contract";
+import { and, asc, eq, gt, inArray } from "drizzle-orm";
+import type { z } from "zod";
+import { createClient, syncClient } from "../clients/service.ts";
+import type { Db } from "../db/database.ts";
+import { agents } from "../db/schema.ts";
+import { ApiError } from "../http/api-error.ts";
+
+type AgentRow = typeof agents.$inferSelect;
+type AgentInput = z.output<typeof AgentInputSchema>;
+
+/** Statuses an agent may move to with `POST /agents/:id`; `inactive` is reached with DELETE. */
+const TRANSITIONS: Record<AgentStatus, AgentStatus[]> = {
+  draft: ["draft", "coming_soon", "active"],
+  coming_soon: ["coming_soon", "draft", "active"],
+  active: ["active"],
+  inactive: ["inactive", "draft", "coming_soon", "active"],
+};
+/** Statuses the public catalog shows. */
+export const LISTED: AgentStatus[] = ["active", "coming_soon"];
+
+export function toAgentDto(row: AgentRow): AgentDto {
+  return AgentDtoSchema.parse({
+    ...row,
+    publishedAt: row.publishedAt?.toISOString() ?? null,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  });
+}
+
+/**
+ * Creates an agent and its OAuth client in one transaction (CONTRACT.md §2,
+ * "Client provisioning"): public, PKCE, code + refresh, skipConsent, the
+ * agent's redirect URIs mirrored.
+ */
+export async function createAgent(db: Db, input: AgentInput, createdBy: string) {
+  return db.transaction(async (tx) => {
+    await assertSlugFree(tx, input.slug);
+    const client = await createClient(tx, {
+      name: input.name,
+      redirectUris: input.redirectUris,
+      postLogoutRedirectUris: input.postLogoutRedirectUris,
+      skipConsent: true,
+    });
+    const now = new Date();
+    const [row] = await tx
+      .insert(agents)
+      .values({
+        id: randomUUID(),
+        ...input,
+        oauthClientId: client.clientId,
+        createdBy,
+        publishedAt: input.status === "draft" ? null : now,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .returning();
+    if (input.status === "inactive") await syncClient(tx, client.clientId, { ...clientFields(row!) });
+    return row!;
+  });
+}
+
+/** Full update; keeps the OAuth client in sync. Slug is immutable once published. */
+export async function updateAgent(db: Db, id: string, input: AgentInput) {
+  return db.transaction(async (tx) => {
+    const current = await findAgent(tx, id);
+    if (input.slug !== current.slug) {
+      if (current.publishedAt) {
+        throw new ApiError(
+          "UNPROCESSABLE_ENTITY",
+          `The slug of a published agent cannot change (it is "${current.slug}").`,
+        );
+      }
+      await assertSlugFree(tx, input.slug);
+    }
+    if (!TRANSITIONS[current.status].includes(input.status)) {
+      throw new ApiError(
+        "UNPROCESSABLE_ENTITY",
+        `An agent cannot move from ${current.status} to ${input.status}${input.status === "inactive" ? " (use DELETE)" : ""}.`,
+      );
+    }
+    const [row] = await tx
+      .update(agents)
+      .set({
+        ...input,
+        publishedAt: current.publishedAt ?? (input.status === "draft" ? null : new Date()),
+        updatedAt: new Date(),
+      })
+      .where(eq(agents.id, id))
+      .returning();
+    await syncClient(tx, row!.oauthClientId, clientFields(row!));
+    return row!;
+  });
+}
+
+/** Soft delete: the agent becomes `inactive` and its client stops working (authorize and refresh). */
+export async function deactivateAgent(db: Db, id: string) {
+  return db.transaction(async (tx) => {
+    await findAgent(tx, id);
+    const [row] = await tx
+      .update(agents)
+      .set({ status: "inactive", updatedAt: new Date() })
+      .where(eq(agents.id, id))
+      .returning();
+    // A disabled client can neither authorize nor refresh, and its access tokens stop passing bearer auth.
+    await syncClient(tx, row!.oauthClientId, clientFields(row!));
+    return row!;
+  });
+}
+
+export async function findAgent(db: Db, id: string): Promise<AgentRow> {
+  const [row] = await db.select().from(agents).where(eq(agents.id, id)).limit(1);
+  if (!row) throw new ApiError("NOT_FOUND", "No such agent.");
+  return row;
+}
+
+export async function findAgentBySlug(db: Db, slug: string, includeHidden: boolean): Promise<AgentRow> {
+  const [row] = await db.select().from(agents).where(eq(agents.slug, slug)).limit(1);
+  if (!row || (!includeHidden && !LISTED.includes(row.status)))
+    throw new ApiError("NOT_FOUND", "No such agent.");
+  return row;
+}
+
+export async function listAgents(db: Db, opts: { cursor?: string; limit: number; includeHidden: boolean }) {
+  const rows = await db
+    .select()
+    .from(agents)
+    .where(
+      and(
+        opts.includeHidden ? undefined : inArray(agents.status, LISTED),
+        opts.cursor ? gt(agents.id, opts.cursor) : undefined,
+      ),
+    )
+    .orderBy(asc(agents.id))
+    .limit(opts.limit + 1);
+  const page = rows.slice(0, opts.limit);
+  const hasMore = rows.length > opts.limit;
+  return {
+    page,
+    pagination: { cursor: hasMore ? (page.at(-1)?.id ?? null) : null, hasMore, limit: opts.limit },
+  };
+}
+
+async function assertSlugFree(db: Db, slug: string) {
+  const [taken] = await db.select({ id: agents.id }).from(agents).where(eq(agents.slug, slug)).limit(1);
+  if (taken) throw new ApiError("CONFLICT", `The slug "${slug}" is already taken.`);
+}
+
+const clientFields = (row: AgentRow) => ({
+  name: row.name,
+  redirectUris: row.redirectUris,
+  postLogoutRedirectUris: row.postLogoutRedirectUris,
+  disabled: row.status === "inactive",
+});

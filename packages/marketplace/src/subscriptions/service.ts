@@ -1,0 +1,299 @@
+import { randomUUID } from "node:crypto";
+import {
+  type AddonDto,
+  type CheckoutResult,
+  periodContaining,
+  type SubscriptionDto,
+  SubscriptionDtoSchema,
+} from "@amp/contract";
+import { and, desc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
+import { findAgent } from "../catalog/service.ts";
+import type { Db } from "../db/database.ts";
+import {
+  type agents,
+  pricingTiers,
+  type SubscriptionStatus,
+  subscriptionAddons,
+  subscriptions,
+} from "../db/schema.ts";
+import { ApiError } from "../http/api-error.ts";
+import type { Payments } from "../payments/payments.ts";
+import { findMetricBySlug, findTier, toTierDto } from "../pricing/service.ts";
+import type { DevCheckout } from "./dev-checkout.ts";
+
+type SubscriptionRow = typeof subscriptions.$inferSelect;
+type TierRow = typeof pricingTiers.$inferSelect;
+type AgentRow = typeof agents.$inferSelect;
+
+/** Only these grant access (CONTRACT.md §6). */
+export const LIVE: SubscriptionStatus[] = ["active", "trialing"];
+
+export function toSubscriptionDto(row: SubscriptionRow, tier: TierRow, now = new Date()): SubscriptionDto {
+  const periodEnd =
+    row.currentPeriodEnd ??
+    (row.stripeSubscriptionId ? null : periodContaining(row.periodAnchor, tier.billingInterval, now).end);
+  return SubscriptionDtoSchema.parse({
+    ...row,
+    currentPeriodEnd: periodEnd?.toISOString() ?? null,
+    canceledAt: row.canceledAt?.toISOString() ?? null,
+    tier: toTierDto(tier),
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  });
+}
+
+/** A trial that ran out without Stripe behind it simply becomes active (development checkout). */
+async function settleLocalTrials(db: Db, userId: string) {
+  await db
+    .update(subscriptions)
+    .set({ status: "active", updatedAt: new Date() })
+    .where(
+      and(
+        eq(subscriptions.userId, userId),
+        eq(subscriptions.status, "trialing"),
+        isNull(subscriptions.stripeSubscriptionId),
+        lt(subscriptions.trialEndsAt, new Date()),
+      ),
+    );
+}
+
+export async function listSubscriptions(db: Db, userId: string): Promise<SubscriptionDto[]> {
+  await settleLocalTrials(db, userId);
+  const rows = await db
+    .select({ s: subscriptions, t: pricingTiers })
+    .from(subscriptions)
+    .innerJoin(pricingTiers, eq(pricingTiers.id, subscriptions.tierId))
+    .where(eq(subscriptions.userId, userId))
+    .orderBy(desc(subscriptions.createdAt));
+  return rows.map(({ s, t }) => toSubscriptionDto(s, t));
+}
+
+export async function findLive(db: Db, userId: string, agentId: string) {
+  const [row] = await db
+    .select({ s: subscriptions, t: pricingTiers })
+    .from(subscriptions)
+    .innerJoin(pricingTiers, eq(pricingTiers.id, subscriptions.tierId))
+    .where(
+      and(
+        eq(subscriptions.userId, userId),
+        eq(subscriptions.agentId, agentId),
+        inArray(subscriptions.status, LIVE),
+      ),
+    )
+    .limit(1);
+  return row ?? null;
+}
+
+/** `GET /me/subscriptions/:agentId`: the live subscription, or 404 (the agent then answers 402). */
+export async function getLiveSubscription(db: Db, userId: string, agentId: string): Promise<SubscriptionDto> {
+  await settleLocalTrials(db, userId);
+  const live = await findLive(db, userId, agentId);
+  if (!live) throw new ApiError("NOT_FOUND", "No active or trialing subscription to this agent.");
+  return toSubscriptionDto(live.s, live.t);
+}
+
+/**
+ * Makes `tier` the user's live subscription to `agent`, replacing a live one
+ * (an upgrade) in the same transaction so the partial unique index never sees two.
+ */
+export async function activate(
+  db: Db,
+  input: {
+    userId: string;
+    agentId: string;
+    tier: TierRow;
+    stripeCustomerId?: string | null;
+    stripeSubscriptionId?: string | null;
+    status?: SubscriptionStatus;
+    currentPeriodEnd?: Date | null;
+    periodAnchor?: Date;
+    stripeStateAt?: Date | null;
+  },
+): Promise<SubscriptionRow> {
+  const now = new Date();
+  const trialing = input.tier.trialDays > 0 && !input.stripeSubscriptionId;
+  return db.transaction(async (tx) => {
+    await tx
+      .update(subscriptions)
+      .set({ status: "canceled", canceledAt: now, updatedAt: now })
+      .where(
+        and(
+          eq(subscriptions.userId, input.userId),
+          eq(subscriptions.agentId, input.agentId),
+          inArray(subscriptions.status, LIVE),
+        ),
+      );
+    const [row] = await tx
+      .insert(subscriptions)
+      .values({
+        id: randomUUID(),
+        userId: input.userId,
+        agentId: input.agentId,
+        tierId: input.tier.id,
+        status: input.status ?? (trialing ? "trialing" : "active"),
+        stripeCustomerId: input.stripeCustomerId ?? null,
+        stripeSubscriptionId: input.stripeSubscriptionId ?? null,
+        periodAnchor: input.periodAnchor ?? now,
+        currentPeriodEnd: input.currentPeriodEnd ?? null,
+        trialEndsAt: trialing ? new Date(now.getTime() + input.tier.trialDays * 86_400_000) : null,
+        stripeStateAt: input.stripeStateAt ?? null,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .returning();
+    return row!;
+  });
+}
+
+/** Where a checkout may send the browser back to (CONTRACT.md §6). */
+export function allowedReturnOrigins(agent: AgentRow): string[] {
+  const origins = new Set(agent.redirectUris.map((uri) => new URL(uri).origin));
+  if (agent.productDomain) origins.add(new URL(agent.productDomain).origin);
+  return [...origins];
+}
+
+function assertReturnUrl(agent: AgentRow, returnUrl: string, allowLocalhost: boolean, ownOrigin: string) {
+  const url = new URL(returnUrl);
+  const allowed = [...allowedReturnOrigins(agent), ownOrigin];
+  const local = allowLocalhost && ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
+  if (!allowed.includes(url.origin) && !local) {
+    throw new ApiError("UNPROCESSABLE_ENTITY", "returnUrl is not one of this agent's origins.", {
+      reason: "INVALID_RETURN_URL",
+      allowedOrigins: allowLocalhost ? [...allowed, "http://localhost"] : allowed,
+    });
+  }
+}
+
+export interface CheckoutDeps {
+  payments: Payments | null;
+  devCheckout: DevCheckout | null;
+  production: boolean;
+  /** The marketplace's own pages (the dashboard) are always a valid return target. */
+  baseUrl: string;
+}
+
+/**
+ * `POST /agents/:agentId/pricing/:tierId/checkout`: a free tier is active at
+ * once; a paid one goes to Stripe Checkout, or to the development checkout
+ * when Stripe is not configured outside production.
+ */
+export async function checkout(
+  db: Db,
+  deps: CheckoutDeps,
+  user: { id: string; email: string },
+  agentId: string,
+  tierId: string,
+  returnUrl: string,
+): Promise<CheckoutResult> {
+  const agent = await findAgent(db, agentId);
+  if (agent.status === "inactive") throw new ApiError("NOT_FOUND", "No such agent.");
+  const tier = await findTier(db, agentId, tierId);
+  assertReturnUrl(agent, returnUrl, !deps.production, new URL(deps.baseUrl).origin);
+
+  const live = await findLive(db, user.id, agentId);
+  if (live?.t.id === tier.id) throw new ApiError("CONFLICT", "You are already subscribed to this tier.");
+  if (live && !live.t.isFree && tier.isFree) {
+    throw new ApiError("CONFLICT", "Cancel your paid subscription before moving to a free tier.");
+  }
+
+  if (tier.isFree) {
+    const row = await activate(db, { userId: user.id, agentId, tier });
+    return { status: "active", subscriptionId: row.id, returnUrl };
+  }
+  if (deps.payments && tier.stripePriceId) {
+    const url = await deps.payments.createCheckoutSession({
+      priceId: tier.stripePriceId,
+      recurring: tier.billingInterval !== "one_time",
+      trialDays: tier.trialDays,
+      customerEmail: user.email,
+      metadata: { userId: user.id, agentId, tierId },
+      successUrl: returnUrl,
+      cancelUrl: returnUrl,
+    });
+    return { status: "redirect", url };
+  }
+  if (deps.devCheckout)
+    return {
+      status: "redirect",
+      url: deps.devCheckout.urlFor({ userId: user.id, agentId, tierId, returnUrl }),
+    };
+  throw new ApiError("SERVICE_UNAVAILABLE", "Paid checkout needs Stripe, and it is not configured.");
+}
+
+/** `POST /me/subscriptions/:agentId/cancel`. Stripe subscriptions end at period end; others at once. */
+export async function cancel(
+  db: Db,
+  payments: Payments | null,
+  userId: string,
+  agentId: string,
+): Promise<SubscriptionDto> {
+  const live = await findLive(db, userId, agentId);
+  if (!live) throw new ApiError("NOT_FOUND", "No active or trialing subscription to this agent.");
+  const now = new Date();
+  let patch: Partial<SubscriptionRow>;
+  if (live.s.stripeSubscriptionId) {
+    if (!payments)
+      throw new ApiError("SERVICE_UNAVAILABLE", "Cancelling a Stripe subscription needs a Stripe key.");
+    await payments.cancelAtPeriodEnd(live.s.stripeSubscriptionId);
+    patch = { cancelAtPeriodEnd: true, updatedAt: now };
+  } else {
+    patch = { status: "canceled", canceledAt: now, updatedAt: now };
+  }
+  const [row] = await db.update(subscriptions).set(patch).where(eq(subscriptions.id, live.s.id)).returning();
+  return toSubscriptionDto(row!, live.t);
+}
+
+// ── Addons ───────────────────────────────────────────────────────────────
+
+export async function grantAddon(
+  db: Db,
+  subscriptionId: string,
+  input: { metricSlug: string; amount: number; scope: "one_cycle" | "permanent" },
+  grantedBy: string,
+): Promise<AddonDto> {
+  const [found] = await db
+    .select({ s: subscriptions, t: pricingTiers })
+    .from(subscriptions)
+    .innerJoin(pricingTiers, eq(pricingTiers.id, subscriptions.tierId))
+    .where(eq(subscriptions.id, subscriptionId))
+    .limit(1);
+  if (!found) throw new ApiError("NOT_FOUND", "No such subscription.");
+  const metric = await findMetricBySlug(db, found.s.agentId, input.metricSlug);
+  const expiresAt =
+    input.scope === "one_cycle"
+      ? periodContaining(found.s.periodAnchor, found.t.billingInterval, new Date()).end
+      : null;
+  const [row] = await db
+    .insert(subscriptionAddons)
+    .values({
+      id: randomUUID(),
+      subscriptionId,
+      metricId: metric.id,
+      amount: input.amount,
+      scope: input.scope,
+      expiresAt,
+      grantedBy,
+    })
+    .returning();
+  return toAddonDto(row!, metric.slug);
+}
+
+export async function revokeAddon(db: Db, addonId: string): Promise<void> {
+  const [row] = await db
+    .update(subscriptionAddons)
+    .set({ revokedAt: sql`coalesce(${subscriptionAddons.revokedAt}, now())` })
+    .where(eq(subscriptionAddons.id, addonId))
+    .returning();
+  if (!row) throw new ApiError("NOT_FOUND", "No such addon.");
+}
+
+const toAddonDto = (row: typeof subscriptionAddons.$inferSelect, metricSlug: string): AddonDto => ({
+  id: row.id,
+  subscriptionId: row.subscriptionId,
+  metricSlug,
+  amount: row.amount,
+  scope: row.scope,
+  expiresAt: row.expiresAt?.toISOString() ?? null,
+  revokedAt: row.revokedAt?.toISOString() ?? null,
+  createdAt: row.createdAt.toISOString(),
+});

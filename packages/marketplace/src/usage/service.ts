@@ -1,0 +1,185 @@
+import type { ConsumeBody, MetricUsageDto, ReleaseBody, UsageResultDto } from "@amp/contract";
+import { eq } from "drizzle-orm";
+import type { Db, SqlClient } from "../db/database.ts";
+import { agents } from "../db/schema.ts";
+import { ApiError } from "../http/api-error.ts";
+
+interface UsageRow {
+  outcome:
+    | "ok"
+    | "replay"
+    | "conflict"
+    | "no_subscription"
+    | "metric_not_found"
+    | "quota_exceeded"
+    | "rolling_metric";
+  kind: "fixed" | "rolling" | null;
+  used: string | number | bigint | null;
+  effective_quota: string | number | bigint | null;
+  resets_at: Date | string | null;
+}
+
+export interface UsageCall {
+  userId: string;
+  agentId: string;
+  metricSlug: string;
+}
+
+export interface UsageOutcome {
+  result: UsageResultDto;
+  replayed: boolean;
+}
+
+const num = (v: string | number | bigint | null) => (v === null ? null : Number(v));
+const iso = (v: Date | string | null) => (v === null ? null : new Date(v).toISOString());
+
+/**
+ * Usage metering (CONTRACT.md §7). Each consume or release is one call of a
+ * plpgsql function (migrations/0003_billing.sql): one round trip that checks
+ * subscription, metric and quota and writes counter and ledger atomically.
+ */
+export class UsageService {
+  constructor(
+    private readonly sql: SqlClient,
+    private readonly db: Db,
+    private readonly baseUrl: string,
+  ) {}
+
+  async consume(call: UsageCall, body: ConsumeBody): Promise<UsageOutcome> {
+    const { rows } = await this.sql.query<UsageRow>("SELECT * FROM usage_consume($1, $2, $3, $4, $5, $6)", [
+      call.userId,
+      call.agentId,
+      call.metricSlug,
+      body.delta,
+      body.clientReqId,
+      body.metadata ? JSON.stringify(body.metadata) : null,
+    ]);
+    return this.settle(call, body, rows[0]!);
+  }
+
+  async release(call: UsageCall, body: ReleaseBody): Promise<UsageOutcome> {
+    const { rows } = await this.sql.query<UsageRow>("SELECT * FROM usage_release($1, $2, $3, $4, $5)", [
+      call.userId,
+      call.agentId,
+      call.metricSlug,
+      body.delta,
+      body.clientReqId,
+    ]);
+    return this.settle(call, body, rows[0]!);
+  }
+
+  /** `GET /me/agents/:agentId/usage[/:metricSlug]`: for display; permission checks go through consume. */
+  async usage(userId: string, agentId: string, metricSlug?: string): Promise<MetricUsageDto[]> {
+    const { rows } = await this.sql.query<{
+      slug: string;
+      displayName: string;
+      unit: string;
+      kind: "fixed" | "rolling";
+      base_quota: string | null;
+      addons_bonus: string | null;
+      effective_quota: string | null;
+      period_end: Date | null;
+      used: string;
+      has_subscription: boolean;
+    }>(
+      `SELECT m."slug", m."displayName", m."unit", m."kind", p.base_quota, p.addons_bonus, p.effective_quota,
+              p.period_end, p.has_subscription,
+              CASE WHEN c."periodStart" IS DISTINCT FROM p.period_start THEN 0 ELSE coalesce(c."used", 0) END AS used
+         FROM "agent_metric_definitions" m
+        CROSS JOIN LATERAL usage_position($1, $2, m."slug", now()) p
+         LEFT JOIN "usage_counters" c ON c."subscriptionId" = p.subscription_id AND c."metricId" = m."id"
+        WHERE m."agentId" = $2 AND ($3::text IS NULL OR m."slug" = $3)
+        ORDER BY m."createdAt", m."slug"`,
+      [userId, agentId, metricSlug ?? null],
+    );
+    if (rows.length === 0) {
+      await this.assertAgent(agentId);
+      if (metricSlug) throw new ApiError("NOT_FOUND", `No metric "${metricSlug}" on this agent.`);
+      return [];
+    }
+    if (!rows[0]!.has_subscription) throw await this.paymentRequired(agentId);
+    return rows.map((r) => {
+      const effectiveQuota = num(r.effective_quota);
+      const used = Number(r.used);
+      return {
+        metricSlug: r.slug,
+        displayName: r.displayName,
+        unit: r.unit,
+        kind: r.kind,
+        baseQuota: num(r.base_quota),
+        addonsBonus: Number(r.addons_bonus ?? 0),
+        effectiveQuota,
+        used,
+        remaining: effectiveQuota === null ? null : Math.max(effectiveQuota - used, 0),
+        resetsAt: r.kind === "rolling" ? iso(r.period_end) : null,
+      };
+    });
+  }
+
+  private async settle(
+    call: UsageCall,
+    body: { delta: number; clientReqId: string },
+    row: UsageRow,
+  ): Promise<UsageOutcome> {
+    switch (row.outcome) {
+      case "ok":
+      case "replay": {
+        const effectiveQuota = num(row.effective_quota);
+        const used = Number(row.used);
+        return {
+          replayed: row.outcome === "replay",
+          result: {
+            clientReqId: body.clientReqId,
+            metricSlug: call.metricSlug,
+            kind: row.kind!,
+            delta: body.delta,
+            used,
+            effectiveQuota,
+            remaining: effectiveQuota === null ? null : Math.max(effectiveQuota - used, 0),
+            resetsAt: iso(row.resets_at),
+          },
+        };
+      }
+      case "conflict":
+        throw new ApiError(
+          "CONFLICT",
+          "This clientReqId was already used for a different request; use a fresh one.",
+        );
+      case "no_subscription":
+        throw await this.paymentRequired(call.agentId);
+      case "metric_not_found":
+        throw new ApiError("NOT_FOUND", `No metric "${call.metricSlug}" on this agent.`);
+      case "rolling_metric":
+        throw new ApiError(
+          "UNPROCESSABLE_ENTITY",
+          `"${call.metricSlug}" is a rolling metric; rolling usage is never released.`,
+        );
+      case "quota_exceeded": {
+        const effectiveQuota = Number(row.effective_quota);
+        throw new ApiError("QUOTA_EXCEEDED", `The quota for "${call.metricSlug}" is exhausted.`, {
+          remaining: Math.max(effectiveQuota - Number(row.used), 0),
+          resetsAt: iso(row.resets_at),
+          effectiveQuota,
+        });
+      }
+    }
+  }
+
+  /** 402 for a known agent (with where to subscribe), 404 for an unknown one. */
+  private async paymentRequired(agentId: string): Promise<ApiError> {
+    const agent = await this.assertAgent(agentId);
+    return new ApiError("PAYMENT_REQUIRED", "An active or trialing subscription to this agent is required.", {
+      tierUpgradeUrl: `${this.baseUrl}/pricing/${agent.slug}`,
+    });
+  }
+
+  private async assertAgent(agentId: string) {
+    const [agent] = await this.db
+      .select({ slug: agents.slug })
+      .from(agents)
+      .where(eq(agents.id, agentId))
+      .limit(1);
+    if (!agent) throw new ApiError("NOT_FOUND", "No such agent.");
+    return agent;
+  }
+}
