@@ -11,6 +11,7 @@ import {
   subscriptions,
 } from "../db/schema.ts";
 import type { WebhookVerifier } from "../payments/payments.ts";
+import { carryOverUsage } from "../subscriptions/carry-over.ts";
 import { LIVE } from "../subscriptions/service.ts";
 
 export class InvalidSignatureError extends Error {}
@@ -272,14 +273,16 @@ export class StripeWebhooks {
       if (existing) {
         await tx.update(subscriptions).set(state).where(eq(subscriptions.id, existing.id));
       } else {
+        const id = randomUUID();
         await tx.insert(subscriptions).values({
-          id: randomUUID(),
+          id,
           userId,
           agentId,
           stripeSubscriptionId: input.stripeSubscriptionId,
           createdAt: now,
           ...state,
         });
+        await carryOverUsage(tx, userId, agentId, id);
       }
     });
   }

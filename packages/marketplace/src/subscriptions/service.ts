@@ -19,6 +19,7 @@ import {
 import { ApiError } from "../http/api-error.ts";
 import type { Payments } from "../payments/payments.ts";
 import { findMetricBySlug, findTier, toTierDto } from "../pricing/service.ts";
+import { carryOverUsage } from "./carry-over.ts";
 import type { DevCheckout } from "./dev-checkout.ts";
 
 type SubscriptionRow = typeof subscriptions.$inferSelect;
@@ -141,6 +142,7 @@ export async function activate(
         updatedAt: now,
       })
       .returning();
+    await carryOverUsage(tx, input.userId, input.agentId, row!.id);
     return row!;
   });
 }
