@@ -2,8 +2,17 @@ import { randomUUID } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { subscriptions, usageCounters, usageLedger } from "../src/db/schema.ts";
-import { adminBrowser, agentUser, bearerCall, call, type DemoAgent, registerAgent, subscribeFree } from "./support/billing.ts";
-import { type TestMarketplace, startTestMarketplace } from "./support/harness.ts";
+import {
+  adminBrowser,
+  agentUser,
+  bearerCall,
+  call,
+  confirmDevCheckout,
+  type DemoAgent,
+  registerAgent,
+  subscribeFree,
+} from "./support/billing.ts";
+import { startTestMarketplace, type TestMarketplace } from "./support/harness.ts";
 import type { Browser } from "./support/oauth.ts";
 
 let t: TestMarketplace;
@@ -29,7 +38,10 @@ const release = (token: string, metric: string, body: Record<string, unknown>) =
   bearerCall(t.url, token, "POST", `/me/agents/${agent.id}/usage/${metric}/release`, body);
 
 async function ledgerCount(userId: string) {
-  const [row] = await t.mp.database.db.select({ n: sql<number>`count(*)::int` }).from(usageLedger).where(eq(usageLedger.userId, userId));
+  const [row] = await t.mp.database.db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(usageLedger)
+    .where(eq(usageLedger.userId, userId));
   return row!.n;
 }
 
@@ -37,7 +49,9 @@ async function counter(subscriptionId: string, metric: string) {
   const [row] = await t.mp.database.db
     .select()
     .from(usageCounters)
-    .where(sql`${usageCounters.subscriptionId} = ${subscriptionId} AND ${usageCounters.metricId} = ${agent.metrics[metric]!.id}`);
+    .where(
+      sql`${usageCounters.subscriptionId} = ${subscriptionId} AND ${usageCounters.metricId} = ${agent.metrics[metric]!.id}`,
+    );
   return row?.used ?? 0;
 }
 
@@ -62,12 +76,25 @@ describe("consume and release, one user", () => {
   it("consumes to the cap, then 429 with remaining 0 and resetsAt; nothing written on 429", async () => {
     const first = await consume(user.token, "knowledge-bases", { delta: 2, clientReqId: randomUUID() });
     expect(first.status).toBe(200);
-    expect(first.body.data).toMatchObject({ metricSlug: "knowledge-bases", kind: "fixed", used: 2, remaining: 1, effectiveQuota: 3, resetsAt: null });
-    expect((await consume(user.token, "knowledge-bases", { delta: 1, clientReqId: randomUUID() })).body.data.remaining).toBe(0);
+    expect(first.body.data).toMatchObject({
+      metricSlug: "knowledge-bases",
+      kind: "fixed",
+      used: 2,
+      remaining: 1,
+      effectiveQuota: 3,
+      resetsAt: null,
+    });
+    expect(
+      (await consume(user.token, "knowledge-bases", { delta: 1, clientReqId: randomUUID() })).body.data
+        .remaining,
+    ).toBe(0);
     const before = await ledgerCount(user.userId);
     const over = await consume(user.token, "knowledge-bases", { delta: 1, clientReqId: randomUUID() });
     expect(over.status).toBe(429);
-    expect(over.body.error).toMatchObject({ code: "QUOTA_EXCEEDED", details: { remaining: 0, effectiveQuota: 3, resetsAt: null } });
+    expect(over.body.error).toMatchObject({
+      code: "QUOTA_EXCEEDED",
+      details: { remaining: 0, effectiveQuota: 3, resetsAt: null },
+    });
     expect(await ledgerCount(user.userId)).toBe(before);
     expect(await counter(subscriptionId, "knowledge-bases")).toBe(3);
   });
@@ -107,17 +134,31 @@ describe("consume and release, one user", () => {
   });
 
   it("404 for an unknown metric, 404 for an unknown agent, 403 for another agent's token", async () => {
-    expect((await consume(user.token, "no-such-metric", { delta: 1, clientReqId: randomUUID() })).status).toBe(404);
-    const unknown = await bearerCall(t.url, user.token, "POST", `/me/agents/${randomUUID()}/usage/messages/consume`, {
-      delta: 1,
-      clientReqId: randomUUID(),
-    });
+    expect(
+      (await consume(user.token, "no-such-metric", { delta: 1, clientReqId: randomUUID() })).status,
+    ).toBe(404);
+    const unknown = await bearerCall(
+      t.url,
+      user.token,
+      "POST",
+      `/me/agents/${randomUUID()}/usage/messages/consume`,
+      {
+        delta: 1,
+        clientReqId: randomUUID(),
+      },
+    );
     expect(unknown.status).toBe(403);
     const other = await registerAgent(t, admin, { messages: ["rolling", 5, 5] });
-    const foreign = await bearerCall(t.url, user.token, "POST", `/me/agents/${other.id}/usage/messages/consume`, {
-      delta: 1,
-      clientReqId: randomUUID(),
-    });
+    const foreign = await bearerCall(
+      t.url,
+      user.token,
+      "POST",
+      `/me/agents/${other.id}/usage/messages/consume`,
+      {
+        delta: 1,
+        clientReqId: randomUUID(),
+      },
+    );
     expect(foreign.status).toBe(403);
   });
 
@@ -146,7 +187,13 @@ describe("consume and release, one user", () => {
       null,
     ];
     for (const body of bad) {
-      const response = await bearerCall(t.url, user.token, "POST", `/me/agents/${agent.id}/usage/messages/consume`, body);
+      const response = await bearerCall(
+        t.url,
+        user.token,
+        "POST",
+        `/me/agents/${agent.id}/usage/messages/consume`,
+        body,
+      );
       expect(response.status, JSON.stringify(body)).toBe(400);
       expect(response.body.error!.code).toBe("BAD_REQUEST");
       expect((response.body.error!.details as { errors: unknown[] }).errors.length).toBeGreaterThan(0);
@@ -172,7 +219,9 @@ describe("consume and release, one user", () => {
     });
     const one = await bearerCall(t.url, user.token, "GET", `/me/agents/${agent.id}/usage/unlimited`);
     expect(one.body.data).toMatchObject({ metricSlug: "unlimited", effectiveQuota: null, remaining: null });
-    expect((await bearerCall(t.url, user.token, "GET", `/me/agents/${agent.id}/usage/nope`)).status).toBe(404);
+    expect((await bearerCall(t.url, user.token, "GET", `/me/agents/${agent.id}/usage/nope`)).status).toBe(
+      404,
+    );
   });
 });
 
@@ -181,7 +230,9 @@ describe("concurrency", () => {
     const user = await agentUser(t, agent);
     const subscriptionId = await subscribeFree(t, user, agent);
     const responses = await Promise.all(
-      Array.from({ length: 200 }, () => consume(user.token, "messages", { delta: 1, clientReqId: randomUUID() })),
+      Array.from({ length: 200 }, () =>
+        consume(user.token, "messages", { delta: 1, clientReqId: randomUUID() }),
+      ),
     );
     const ok = responses.filter((r) => r.status === 200);
     const refused = responses.filter((r) => r.status === 429);
@@ -197,7 +248,9 @@ describe("concurrency", () => {
     const user = await agentUser(t, agent);
     const subscriptionId = await subscribeFree(t, user, agent);
     const body = { delta: 3, clientReqId: randomUUID() };
-    const responses = await Promise.all(Array.from({ length: 200 }, () => consume(user.token, "messages", body)));
+    const responses = await Promise.all(
+      Array.from({ length: 200 }, () => consume(user.token, "messages", body)),
+    );
     expect(responses.every((r) => r.status === 200)).toBe(true);
     const first = JSON.stringify(responses[0]!.body.data);
     for (const r of responses) expect(JSON.stringify(r.body.data)).toBe(first);
@@ -220,7 +273,9 @@ describe("concurrency", () => {
     const subscriptionId = await subscribeFree(t, user, agent);
     await consume(user.token, "knowledge-bases", { delta: 3, clientReqId: randomUUID() });
     const responses = await Promise.all(
-      Array.from({ length: 200 }, () => release(user.token, "knowledge-bases", { delta: 1, clientReqId: randomUUID() })),
+      Array.from({ length: 200 }, () =>
+        release(user.token, "knowledge-bases", { delta: 1, clientReqId: randomUUID() }),
+      ),
     );
     expect(responses.every((r) => r.status === 200)).toBe(true);
     expect(responses.every((r) => r.body.data.used >= 0)).toBe(true);
@@ -233,10 +288,16 @@ describe("subscription states and plans", () => {
     const user = await agentUser(t, agent);
     const none = await consume(user.token, "messages", { delta: 1, clientReqId: randomUUID() });
     expect(none.status).toBe(402);
-    expect(none.body.error).toMatchObject({ code: "PAYMENT_REQUIRED", details: { tierUpgradeUrl: `${t.url}/pricing/${agent.slug}` } });
+    expect(none.body.error).toMatchObject({
+      code: "PAYMENT_REQUIRED",
+      details: { tierUpgradeUrl: `${t.url}/pricing/${agent.slug}` },
+    });
     const subscriptionId = await subscribeFree(t, user, agent);
     for (const status of ["trialing", "past_due", "incomplete", "canceled"] as const) {
-      await t.mp.database.db.update(subscriptions).set({ status }).where(eq(subscriptions.id, subscriptionId));
+      await t.mp.database.db
+        .update(subscriptions)
+        .set({ status })
+        .where(eq(subscriptions.id, subscriptionId));
       const response = await consume(user.token, "messages", { delta: 1, clientReqId: randomUUID() });
       expect(response.status, status).toBe(status === "trialing" ? 200 : 402);
     }
@@ -246,10 +307,17 @@ describe("subscription states and plans", () => {
     const user = await agentUser(t, agent);
     await subscribeFree(t, user, agent);
     await consume(user.token, "knowledge-bases", { delta: 3, clientReqId: randomUUID() });
-    expect((await consume(user.token, "knowledge-bases", { delta: 1, clientReqId: randomUUID() })).status).toBe(429);
-    const checkout = await call(user.browser, "POST", `/agents/${agent.id}/pricing/${agent.pro.id}/checkout`, {
-      returnUrl: `https://${agent.slug}.example.com/done`,
-    });
+    expect(
+      (await consume(user.token, "knowledge-bases", { delta: 1, clientReqId: randomUUID() })).status,
+    ).toBe(429);
+    const checkout = await call(
+      user.browser,
+      "POST",
+      `/agents/${agent.id}/pricing/${agent.pro.id}/checkout`,
+      {
+        returnUrl: `https://${agent.slug}.example.com/done`,
+      },
+    );
     expect(checkout.body.data.status).toBe("redirect");
     await confirmDevCheckout(user.browser, checkout.body.data.url);
     const after = await consume(user.token, "knowledge-bases", { delta: 1, clientReqId: randomUUID() });
@@ -261,13 +329,18 @@ describe("subscription states and plans", () => {
     const user = await agentUser(t, agent);
     const subscriptionId = await subscribeFree(t, user, agent);
     const grant = (scope: string, amount: number) =>
-      call(admin, "POST", `/admin/subscriptions/${subscriptionId}/addons`, { metricSlug: "knowledge-bases", amount, scope });
+      call(admin, "POST", `/admin/subscriptions/${subscriptionId}/addons`, {
+        metricSlug: "knowledge-bases",
+        amount,
+        scope,
+      });
     const cycle = await grant("one_cycle", 2);
     expect(cycle.status).toBe(201);
     expect(new Date(cycle.body.data.expiresAt).getTime()).toBeGreaterThan(Date.now());
     const permanent = await grant("permanent", 5);
     expect(permanent.body.data.expiresAt).toBeNull();
-    const usage = async () => (await bearerCall(t.url, user.token, "GET", `/me/agents/${agent.id}/usage/knowledge-bases`)).body.data;
+    const usage = async () =>
+      (await bearerCall(t.url, user.token, "GET", `/me/agents/${agent.id}/usage/knowledge-bases`)).body.data;
     expect(await usage()).toMatchObject({ baseQuota: 3, addonsBonus: 7, effectiveQuota: 10 });
     expect((await call(admin, "DELETE", `/admin/addons/${permanent.body.data.id}`)).status).toBe(200);
     expect(await usage()).toMatchObject({ addonsBonus: 2, effectiveQuota: 5 });
@@ -295,22 +368,3 @@ describe("subscription states and plans", () => {
     expect(await counter(subscriptionId, "messages")).toBe(1);
   });
 });
-
-/** Follows a development-checkout URL and confirms it, as the user's browser would. */
-async function confirmDevCheckout(browser: Browser, url: string) {
-  const target = new URL(url);
-  const page = await browser.fetch(`${target.pathname}${target.search}`);
-  const html = await page.text();
-  expect(html).toContain("Development checkout");
-  const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
-  const token = /name="token" value="([^"]+)"/.exec(html)![1]!;
-  const confirm = await browser.fetch("/dev-checkout", {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded", origin: new URL(browser.base).origin },
-    body: new URLSearchParams({ csrf, token }),
-  });
-  expect(confirm.status).toBe(303);
-  return confirm.headers.get("location");
-}
-
-export { confirmDevCheckout };

@@ -13,7 +13,13 @@ export async function carryOverUsage(tx: Db, userId: string, agentId: string, ne
   const [previous] = await tx
     .select({ id: subscriptions.id })
     .from(subscriptions)
-    .where(and(eq(subscriptions.userId, userId), eq(subscriptions.agentId, agentId), ne(subscriptions.id, newSubscriptionId)))
+    .where(
+      and(
+        eq(subscriptions.userId, userId),
+        eq(subscriptions.agentId, agentId),
+        ne(subscriptions.id, newSubscriptionId),
+      ),
+    )
     .orderBy(desc(subscriptions.createdAt))
     .limit(1);
   if (!previous) return;

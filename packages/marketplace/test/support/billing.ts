@@ -26,7 +26,13 @@ export async function call<T = any>(browser: Browser, method: string, path: stri
 }
 
 /** A JSON call with a bearer token (how agent backends call the marketplace). */
-export async function bearerCall<T = any>(base: string, token: string, method: string, path: string, body?: unknown) {
+export async function bearerCall<T = any>(
+  base: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+) {
   const response = await fetch(`${base}${path}`, {
     method,
     headers: {
@@ -78,7 +84,11 @@ export async function registerAgent(
   });
   if (created.status !== 201) throw new Error(`agent: ${JSON.stringify(created.body)}`);
   const id = created.body.data.id as string;
-  const free = await call(admin, "POST", `/agents/${id}/pricing`, { tierName: "Free", isFree: true, sortOrder: 0 });
+  const free = await call(admin, "POST", `/agents/${id}/pricing`, {
+    tierName: "Free",
+    isFree: true,
+    sortOrder: 0,
+  });
   const pro = await call(admin, "POST", `/agents/${id}/pricing`, {
     tierName: "Pro",
     isFree: false,
@@ -87,10 +97,16 @@ export async function registerAgent(
     sortOrder: 1,
     trialDays: opts.trialDays ?? 0,
   });
-  if (free.status !== 201 || pro.status !== 201) throw new Error(`tiers: ${JSON.stringify([free.body, pro.body])}`);
+  if (free.status !== 201 || pro.status !== 201)
+    throw new Error(`tiers: ${JSON.stringify([free.body, pro.body])}`);
   const ids: Record<string, { id: string }> = {};
   for (const [metricSlug, [kind, freeQuota, proQuota]] of Object.entries(metrics)) {
-    const metric = await call(admin, "POST", `/agents/${id}/metrics`, { slug: metricSlug, displayName: metricSlug, unit: "units", kind });
+    const metric = await call(admin, "POST", `/agents/${id}/metrics`, {
+      slug: metricSlug,
+      displayName: metricSlug,
+      unit: "units",
+      kind,
+    });
     if (metric.status !== 201) throw new Error(`metric: ${JSON.stringify(metric.body)}`);
     ids[metricSlug] = { id: metric.body.data.id };
     for (const [tier, quota] of [
@@ -98,7 +114,9 @@ export async function registerAgent(
       [pro.body.data.id, proQuota],
     ] as const) {
       if (quota === undefined) continue; // no row = deny
-      const set = await call(admin, "PUT", `/agents/${id}/pricing/${tier}/quotas/${metric.body.data.id}`, { quotaLimit: quota });
+      const set = await call(admin, "PUT", `/agents/${id}/pricing/${tier}/quotas/${metric.body.data.id}`, {
+        quotaLimit: quota,
+      });
       if (set.status !== 200) throw new Error(`quota: ${JSON.stringify(set.body)}`);
     }
   }
@@ -116,7 +134,10 @@ export async function registerAgent(
 /** A fresh user signed in to the marketplace with an access token issued to `agent`. */
 export async function agentUser(t: TestMarketplace, agent: DemoAgent) {
   const who = await signedInBrowser(t.url);
-  const { tokens } = await fullFlow(t.issuer, who.browser, { clientId: agent.clientId, redirectUri: agent.redirectUri });
+  const { tokens } = await fullFlow(t.issuer, who.browser, {
+    clientId: agent.clientId,
+    redirectUri: agent.redirectUri,
+  });
   return { ...who, token: tokens.access_token, tokens };
 }
 
@@ -127,4 +148,21 @@ export async function subscribeFree(t: TestMarketplace, who: { browser: Browser 
   });
   if (response.status !== 201) throw new Error(`checkout: ${JSON.stringify(response.body)}`);
   return response.body.data.subscriptionId as string;
+}
+
+/** Follows a development-checkout URL and confirms it, as the user's browser would. */
+export async function confirmDevCheckout(browser: Browser, url: string) {
+  const target = new URL(url);
+  const page = await browser.fetch(`${target.pathname}${target.search}`);
+  const html = await page.text();
+  if (!html.includes("Development checkout")) throw new Error("not the development checkout page");
+  const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
+  const token = /name="token" value="([^"]+)"/.exec(html)![1]!;
+  const confirm = await browser.fetch("/dev-checkout", {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", origin: new URL(browser.base).origin },
+    body: new URLSearchParams({ csrf, token }),
+  });
+  if (confirm.status !== 303) throw new Error(`confirm answered ${confirm.status}`);
+  return confirm.headers.get("location");
 }
