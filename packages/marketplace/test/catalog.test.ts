@@ -141,9 +141,9 @@ describe("catalog", () => {
   });
 
   it("DELETE makes the agent inactive: authorize, refresh and bearer calls stop working", async () => {
-    const agent = await registerAgent(t, admin, { messages: ["rolling", 10, 100] });
+    const agent = await registerAgent(admin, { messages: ["rolling", 10, 100] });
     const user = await agentUser(t, agent);
-    await subscribeFree(t, user, agent);
+    await subscribeFree(user, agent);
     const deleted = await call(admin, "DELETE", `/agents/${agent.id}`);
     expect(deleted.body.data.status).toBe("inactive");
     t.mp.bearer.clear();
@@ -175,12 +175,9 @@ describe("catalog", () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: Awaited<ReturnType<typeof call>> = await call(
-        admin,
-        "GET",
-        `/agents?all=true&limit=2${cursor ? `&cursor=${cursor}` : ""}`,
-      );
-      seen.push(...page.body.data.map((a: { slug: string }) => a.slug));
+      const url: string = `/agents?all=true&limit=2${cursor ? `&cursor=${cursor}` : ""}`;
+      const page = await call<{ slug: string }[]>(admin, "GET", url);
+      seen.push(...page.body.data.map((a) => a.slug));
       cursor = page.body.pagination!.hasMore ? page.body.pagination!.cursor : null;
     } while (cursor);
     expect(seen).toContain("hidden-draft");
@@ -193,7 +190,7 @@ describe("catalog", () => {
 
 describe("pricing tiers and metrics", () => {
   it("tiers are public to read, admin to write; names are unique per agent; validation is strict", async () => {
-    const agent = await registerAgent(t, admin, {});
+    const agent = await registerAgent(admin, {});
     const tiers = await (await fetch(`${t.url}/agents/${agent.id}/pricing`)).json();
     expect(tiers.data.map((tier: { tierName: string }) => tier.tierName)).toEqual(["Free", "Pro"]);
     expect(tiers.data[1]).toMatchObject({
@@ -225,7 +222,7 @@ describe("pricing tiers and metrics", () => {
   });
 
   it("metric slug and kind are immutable; labels can change; duplicates are 409", async () => {
-    const agent = await registerAgent(t, admin, { messages: ["rolling", 1, 2] });
+    const agent = await registerAgent(admin, { messages: ["rolling", 1, 2] });
     const metricId = agent.metrics.messages!.id;
     const relabel = await call(admin, "POST", `/agents/${agent.id}/metrics/${metricId}`, {
       displayName: "Questions",
@@ -260,7 +257,7 @@ describe("pricing tiers and metrics", () => {
 
 describe("subscriptions and checkout", () => {
   it("a free tier is active at once; GET /me/subscriptions/:agentId returns it with its tier, 404 otherwise", async () => {
-    const agent = await registerAgent(t, admin, {});
+    const agent = await registerAgent(admin, {});
     const user = await agentUser(t, agent);
     expect((await bearerCall(t.url, user.token, "GET", `/me/subscriptions/${agent.id}`)).status).toBe(404);
     const result = await call(user.browser, "POST", `/agents/${agent.id}/pricing/${agent.free.id}/checkout`, {
@@ -290,7 +287,7 @@ describe("subscriptions and checkout", () => {
   });
 
   it("returnUrl must be one of the agent's origins (or localhost in development): 422 with allowedOrigins", async () => {
-    const agent = await registerAgent(t, admin, {});
+    const agent = await registerAgent(admin, {});
     const user = await agentUser(t, agent);
     const bad = await call(user.browser, "POST", `/agents/${agent.id}/pricing/${agent.free.id}/checkout`, {
       returnUrl: "https://evil.example.com/",
@@ -308,7 +305,7 @@ describe("subscriptions and checkout", () => {
   });
 
   it("a paid tier without Stripe goes through the development checkout; a trial starts trialing", async () => {
-    const agent = await registerAgent(t, admin, {}, { trialDays: 14 });
+    const agent = await registerAgent(admin, {}, { trialDays: 14 });
     const user = await agentUser(t, agent);
     const result = await call(user.browser, "POST", `/agents/${agent.id}/pricing/${agent.pro.id}/checkout`, {
       returnUrl: `https://${agent.slug}.example.com/back`,
@@ -329,7 +326,7 @@ describe("subscriptions and checkout", () => {
   });
 
   it("paid → free needs a cancel first; cancel ends a non-Stripe subscription at once", async () => {
-    const agent = await registerAgent(t, admin, {});
+    const agent = await registerAgent(admin, {});
     const user = await agentUser(t, agent);
     const paid = await call(user.browser, "POST", `/agents/${agent.id}/pricing/${agent.pro.id}/checkout`, {
       returnUrl: `https://${agent.slug}.example.com/`,
@@ -342,13 +339,13 @@ describe("subscriptions and checkout", () => {
     const cancelled = await bearerCall(t.url, user.token, "POST", `/me/subscriptions/${agent.id}/cancel`);
     expect(cancelled.body.data).toMatchObject({ status: "canceled" });
     expect((await bearerCall(t.url, user.token, "GET", `/me/subscriptions/${agent.id}`)).status).toBe(404);
-    expect((await subscribeFree(t, user, agent)).length).toBeGreaterThan(0);
+    expect((await subscribeFree(user, agent)).length).toBeGreaterThan(0);
   });
 
   it("agentTiers in new ID tokens and installs in userinfo come from subscriptions", async () => {
-    const agent = await registerAgent(t, admin, {});
+    const agent = await registerAgent(admin, {});
     const user = await agentUser(t, agent);
-    await subscribeFree(t, user, agent);
+    await subscribeFree(user, agent);
     const { tokens } = await fullFlow(
       t.issuer,
       user.browser,
@@ -367,7 +364,7 @@ describe("subscriptions and checkout", () => {
   });
 
   it("checkout needs a signed-in user and a valid body", async () => {
-    const agent = await registerAgent(t, admin, {});
+    const agent = await registerAgent(admin, {});
     const anonymous = await fetch(`${t.url}/agents/${agent.id}/pricing/${agent.free.id}/checkout`, {
       method: "POST",
       headers: { "content-type": "application/json" },

@@ -22,7 +22,7 @@ let agent: DemoAgent;
 beforeAll(async () => {
   t = await startTestMarketplace();
   admin = await adminBrowser(t);
-  agent = await registerAgent(t, admin, {
+  agent = await registerAgent(admin, {
     messages: ["rolling", 50, 500],
     "knowledge-bases": ["fixed", 3, 10],
     voice: ["fixed", 0, 1],
@@ -70,7 +70,7 @@ describe("consume and release, one user", () => {
   let subscriptionId: string;
   beforeAll(async () => {
     user = await agentUser(t, agent);
-    subscriptionId = await subscribeFree(t, user, agent);
+    subscriptionId = await subscribeFree(user, agent);
   });
 
   it("consumes to the cap, then 429 with remaining 0 and resetsAt; nothing written on 429", async () => {
@@ -148,7 +148,7 @@ describe("consume and release, one user", () => {
       },
     );
     expect(unknown.status).toBe(403);
-    const other = await registerAgent(t, admin, { messages: ["rolling", 5, 5] });
+    const other = await registerAgent(admin, { messages: ["rolling", 5, 5] });
     const foreign = await bearerCall(
       t.url,
       user.token,
@@ -228,7 +228,7 @@ describe("consume and release, one user", () => {
 describe("concurrency", () => {
   it("D.1 200 parallel consumes with 50 left: exactly 50 succeed, the rest 429 remaining 0; counter == ledger", async () => {
     const user = await agentUser(t, agent);
-    const subscriptionId = await subscribeFree(t, user, agent);
+    const subscriptionId = await subscribeFree(user, agent);
     const responses = await Promise.all(
       Array.from({ length: 200 }, () =>
         consume(user.token, "messages", { delta: 1, clientReqId: randomUUID() }),
@@ -246,7 +246,7 @@ describe("concurrency", () => {
 
   it("D.2 200 concurrent requests with one clientReqId: applied once, every response identical", async () => {
     const user = await agentUser(t, agent);
-    const subscriptionId = await subscribeFree(t, user, agent);
+    const subscriptionId = await subscribeFree(user, agent);
     const body = { delta: 3, clientReqId: randomUUID() };
     const responses = await Promise.all(
       Array.from({ length: 200 }, () => consume(user.token, "messages", body)),
@@ -260,7 +260,7 @@ describe("concurrency", () => {
 
   it("D.3 a retry after a lost response returns the same outcome and counts once", async () => {
     const user = await agentUser(t, agent);
-    const subscriptionId = await subscribeFree(t, user, agent);
+    const subscriptionId = await subscribeFree(user, agent);
     const body = { delta: 2, clientReqId: randomUUID() };
     const committed = await consume(user.token, "messages", body); // the response the client "never saw"
     const retry = await consume(user.token, "messages", body);
@@ -270,7 +270,7 @@ describe("concurrency", () => {
 
   it("D.4 200 concurrent releases never drive used below zero", async () => {
     const user = await agentUser(t, agent);
-    const subscriptionId = await subscribeFree(t, user, agent);
+    const subscriptionId = await subscribeFree(user, agent);
     await consume(user.token, "knowledge-bases", { delta: 3, clientReqId: randomUUID() });
     const responses = await Promise.all(
       Array.from({ length: 200 }, () =>
@@ -292,7 +292,7 @@ describe("subscription states and plans", () => {
       code: "PAYMENT_REQUIRED",
       details: { tierUpgradeUrl: `${t.url}/pricing/${agent.slug}` },
     });
-    const subscriptionId = await subscribeFree(t, user, agent);
+    const subscriptionId = await subscribeFree(user, agent);
     for (const status of ["trialing", "past_due", "incomplete", "canceled"] as const) {
       await t.mp.database.db
         .update(subscriptions)
@@ -305,7 +305,7 @@ describe("subscription states and plans", () => {
 
   it("D.7 an upgrade raises the cap at once and keeps fixed usage", async () => {
     const user = await agentUser(t, agent);
-    await subscribeFree(t, user, agent);
+    await subscribeFree(user, agent);
     await consume(user.token, "knowledge-bases", { delta: 3, clientReqId: randomUUID() });
     expect(
       (await consume(user.token, "knowledge-bases", { delta: 1, clientReqId: randomUUID() })).status,
@@ -327,7 +327,7 @@ describe("subscription states and plans", () => {
 
   it("D.8 addons: one_cycle and permanent add to the quota; revoked ones do not", async () => {
     const user = await agentUser(t, agent);
-    const subscriptionId = await subscribeFree(t, user, agent);
+    const subscriptionId = await subscribeFree(user, agent);
     const grant = (scope: string, amount: number) =>
       call(admin, "POST", `/admin/subscriptions/${subscriptionId}/addons`, {
         metricSlug: "knowledge-bases",
@@ -355,7 +355,7 @@ describe("subscription states and plans", () => {
 
   it("D.6 the first consume after the period end starts from zero", async () => {
     const user = await agentUser(t, agent);
-    const subscriptionId = await subscribeFree(t, user, agent);
+    const subscriptionId = await subscribeFree(user, agent);
     const cap = await consume(user.token, "messages", { delta: 50, clientReqId: randomUUID() });
     expect(cap.body.data.remaining).toBe(0);
     const nextPeriod = new Date(new Date(cap.body.data.resetsAt).getTime() + 1_000);

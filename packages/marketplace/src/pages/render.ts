@@ -18,6 +18,6 @@ export function page(c: Context, node: unknown, status: ContentfulStatusCode = 2
 
 /** A same-site path to continue to after sign-in; anything else (other hosts, `//x`, `/\\x`) becomes `/`. */
 export function safeNext(next: string | undefined): string {
-  if (!next || !next.startsWith("/") || next.startsWith("//") || next.includes("\\")) return "/";
+  if (!next?.startsWith("/") || next.startsWith("//") || next.includes("\\")) return "/";
   return next;
 }

@@ -12,6 +12,7 @@ export interface Envelope<T = unknown> {
 }
 
 /** A JSON call through a cookie browser, returning status and envelope. */
+// biome-ignore lint/suspicious/noExplicitAny: tests read envelopes loosely; the contract schemas are checked elsewhere
 export async function call<T = any>(browser: Browser, method: string, path: string, body?: unknown) {
   const response = await browser.fetch(path, {
     method,
@@ -26,6 +27,7 @@ export async function call<T = any>(browser: Browser, method: string, path: stri
 }
 
 /** A JSON call with a bearer token (how agent backends call the marketplace). */
+// biome-ignore lint/suspicious/noExplicitAny: as above
 export async function bearerCall<T = any>(
   base: string,
   token: string,
@@ -67,7 +69,6 @@ export interface DemoAgent {
  * metrics and quotas given (`{ slug: [kind, freeQuota, proQuota] }`).
  */
 export async function registerAgent(
-  t: TestMarketplace,
   admin: Browser,
   metrics: Record<string, ["fixed" | "rolling", number | null | undefined, number | null | undefined]>,
   opts: { trialDays?: number } = {},
@@ -142,7 +143,7 @@ export async function agentUser(t: TestMarketplace, agent: DemoAgent) {
 }
 
 /** Subscribes the user to the agent's free tier. */
-export async function subscribeFree(t: TestMarketplace, who: { browser: Browser }, agent: DemoAgent) {
+export async function subscribeFree(who: { browser: Browser }, agent: DemoAgent) {
   const response = await call(who.browser, "POST", `/agents/${agent.id}/pricing/${agent.free.id}/checkout`, {
     returnUrl: `https://${agent.slug}.example.com/welcome`,
   });
