@@ -2,7 +2,7 @@ import { Writable } from "node:stream";
 import pino from "pino";
 import { createClient, type NewClient } from "../../src/clients/service.ts";
 import { REDACT_PATHS } from "../../src/http/logger.ts";
-import { type RunningMarketplace, startMarketplace } from "../../src/server.ts";
+import { type RunningMarketplace, type StartOptions, startMarketplace } from "../../src/server.ts";
 import { testDatabase } from "./database.ts";
 
 export interface TestMarketplace {
@@ -20,7 +20,10 @@ export interface TestMarketplace {
 let clientCounter = 0;
 
 /** Boots a real marketplace on an ephemeral port with its own database. */
-export async function startTestMarketplace(env: Record<string, string> = {}): Promise<TestMarketplace> {
+export async function startTestMarketplace(
+  env: Record<string, string> = {},
+  inject: Pick<StartOptions, "payments" | "webhookVerifier"> = {},
+): Promise<TestMarketplace> {
   const database = await testDatabase();
   const logs: string[] = [];
   const sink = new Writable({
@@ -41,6 +44,7 @@ export async function startTestMarketplace(env: Record<string, string> = {}): Pr
     },
     memoryDatabase: database.memory,
     logger,
+    ...inject,
   });
   return {
     mp,
