@@ -1,13 +1,18 @@
 #!/usr/bin/env node
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { createAuth } from "./auth/auth.ts";
 import { emptyClaimSource } from "./auth/claims.ts";
+import { applySpec, parseSpec, SpecError } from "./catalog/spec.ts";
 import { createClient } from "./clients/service.ts";
-import { ConfigError, loadConfig } from "./config.ts";
-import { openDatabase } from "./db/database.ts";
+import { type Config, ConfigError, loadConfig } from "./config.ts";
+import { type Database, openDatabase } from "./db/database.ts";
 import { migrate } from "./db/migrate.ts";
+import { DEMO, seedDemo } from "./demo/seed.ts";
 import { createLogger } from "./http/logger.ts";
+import { StripePayments, StripeWebhookVerifier } from "./payments/payments.ts";
 import { startMarketplace } from "./server.ts";
+import { StripeWebhooks } from "./stripe/webhooks.ts";
 import { ensureAdmin, recordSignup } from "./users/service.ts";
 
 const USAGE = `marketplace <command> [options]
@@ -19,58 +24,79 @@ Commands:
                                      create (or promote) a platform admin
   create-client --name N --redirect-uri URI [--redirect-uri URI ...]
                 [--post-logout-redirect-uri URI ...] [--consent] [--confidential]
-                                     register an OAuth client; prints its id (and secret, once)
+                                     register a bare OAuth client; prints its id (and secret, once)
+  register-agent <file.json|file.yaml>
+                                     register or update an agent with its metrics, tiers and quotas;
+                                     prints AGENT_ID and OAUTH_CLIENT_ID as .env lines
+  seed-demo [--agent-origin URL]     idempotently create the demo admin, user and agent
+                                     (default agent origin http://localhost:3001)
+  stripe:replay                      re-process Stripe events stored as failed
 `;
+
+class UsageError extends Error {}
 
 async function main(argv: string[]) {
   const [command = "serve", ...rest] = argv;
   if (command === "help" || command === "--help") return void console.log(USAGE);
   const config = loadConfig();
-
-  if (command === "serve") {
-    const running = await startMarketplace();
-    const stop = async (signal: string) => {
-      running.server.close();
-      await running.close();
-      console.log(`marketplace stopped (${signal})`);
-      process.exit(0);
-    };
-    process.once("SIGINT", () => void stop("SIGINT"));
-    process.once("SIGTERM", () => void stop("SIGTERM"));
-    console.log(
-      `\n  Marketplace ready at ${running.url}\n  Sign in:  ${running.url}/sign-in\n  Issuer:   ${running.config.issuer}\n`,
-    );
-    return;
-  }
+  if (command === "serve") return serve();
 
   const database = await openDatabase(config.database);
   try {
     await migrate(database.sql);
-    if (command === "migrate") return void console.log("migrations applied");
-    if (command === "create-admin") {
+    await run(command, rest, config, database);
+  } finally {
+    await database.close();
+  }
+}
+
+async function serve() {
+  const running = await startMarketplace();
+  const stop = async (signal: string) => {
+    await running.close();
+    console.log(`marketplace stopped (${signal})`);
+    process.exit(0);
+  };
+  process.once("SIGINT", () => void stop("SIGINT"));
+  process.once("SIGTERM", () => void stop("SIGTERM"));
+  console.log(`\n  Marketplace ready at ${running.url}\n  Sign in:  ${running.url}/sign-in\n  Issuer:   ${running.config.issuer}\n`);
+}
+
+async function run(command: string, args: string[], config: Config, database: Database) {
+  const auth = () =>
+    createAuth({
+      config,
+      dialect: database.authDialect,
+      claims: emptyClaimSource,
+      logger: createLogger("warn"),
+      onUserCreated: (user) => recordSignup(database.db, user),
+    });
+  const billingDeps = {
+    payments: config.stripe.secretKey ? new StripePayments(config.stripe.secretKey) : null,
+    devCheckout: config.devCheckout,
+  };
+
+  switch (command) {
+    case "migrate":
+      return void console.log("migrations applied");
+
+    case "create-admin": {
       const { values } = parseArgs({
-        args: rest,
+        args,
         options: { email: { type: "string" }, password: { type: "string" }, name: { type: "string" } },
       });
-      if (!values.email || !values.password)
-        throw new UsageError("create-admin needs --email and --password");
-      const auth = createAuth({
-        config,
-        dialect: database.authDialect,
-        claims: emptyClaimSource,
-        logger: createLogger(config.logLevel),
-        onUserCreated: (user) => recordSignup(database.db, user),
-      });
-      const admin = await ensureAdmin(auth, database.db, {
+      if (!values.email || !values.password) throw new UsageError("create-admin needs --email and --password");
+      const admin = await ensureAdmin(auth(), database.db, {
         email: values.email,
         password: values.password,
         ...(values.name ? { name: values.name } : {}),
       });
       return void console.log(`${admin.created ? "created" : "promoted"} platform admin ${admin.email}`);
     }
-    if (command === "create-client") {
+
+    case "create-client": {
       const { values } = parseArgs({
-        args: rest,
+        args,
         options: {
           name: { type: "string" },
           "redirect-uri": { type: "string", multiple: true },
@@ -93,16 +119,45 @@ async function main(argv: string[]) {
       if (client.clientSecret) console.log(`OAUTH_CLIENT_SECRET=${client.clientSecret}`);
       return;
     }
-    throw new UsageError(`unknown command: ${command}`);
-  } finally {
-    await database.close();
+
+    case "register-agent": {
+      const [file] = args;
+      if (!file) throw new UsageError("register-agent needs a JSON or YAML file");
+      const spec = parseSpec(readFileSync(file, "utf8"), file);
+      const agent = await applySpec(database.db, billingDeps, spec, null);
+      console.log(`AGENT_ID=${agent.id}\nAGENT_SLUG=${agent.slug}\nOAUTH_CLIENT_ID=${agent.oauthClientId}\nOAUTH_CLIENT_SECRET=`);
+      return;
+    }
+
+    case "seed-demo": {
+      const { values } = parseArgs({ args, options: { "agent-origin": { type: "string" } } });
+      const agentOrigin = (values["agent-origin"] ?? "http://localhost:3001").replace(/\/+$/, "");
+      const { agent } = await seedDemo(auth(), database.db, { agentOrigin, devCheckout: config.devCheckout });
+      console.log(
+        [
+          `AGENT_ID=${agent.id}`,
+          `AGENT_SLUG=${agent.slug}`,
+          `OAUTH_CLIENT_ID=${agent.oauthClientId}`,
+          `# demo admin: ${DEMO.admin.email} / ${DEMO.admin.password}`,
+          `# demo user:  ${DEMO.user.email} / ${DEMO.user.password}`,
+        ].join("\n"),
+      );
+      return;
+    }
+
+    case "stripe:replay": {
+      const verifier = config.stripe.webhookSecret ? new StripeWebhookVerifier(config.stripe.webhookSecret) : null;
+      const result = await new StripeWebhooks(database.db, verifier, createLogger(config.logLevel)).replayFailed();
+      return void console.log(`replayed: ${result.processed} processed, ${result.failed} still failing`);
+    }
+
+    default:
+      throw new UsageError(`unknown command: ${command}`);
   }
 }
 
-class UsageError extends Error {}
-
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof ConfigError) console.error(error.message);
+  if (error instanceof ConfigError || error instanceof SpecError) console.error(error.message);
   else if (error instanceof UsageError) console.error(`${error.message}\n\n${USAGE}`);
   else console.error(error);
   process.exit(1);

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -38,6 +38,38 @@ describe("marketplace CLI", () => {
     );
     expect(stdout).toMatch(/^OAUTH_CLIENT_ID=[\w-]{32}$/m);
     expect(stdout).not.toContain("OAUTH_CLIENT_SECRET");
+  });
+
+  it("register-agent applies a YAML spec idempotently; seed-demo is idempotent; stripe:replay runs", { timeout: 90_000 }, async () => {
+    const spec = join(dataDir, "agent.yaml");
+    writeFileSync(
+      spec,
+      [
+        "agent:",
+        "  name: Spec Agent",
+        "  slug: spec-agent",
+        "  status: active",
+        "  redirectUris: [https://spec.example.com/api/auth/oauth2/callback/marketplace]",
+        "metrics:",
+        "  - { slug: messages, displayName: Messages, unit: messages, kind: rolling }",
+        "tiers:",
+        "  - { tierName: Free, isFree: true, quotas: { messages: 10 } }",
+      ].join("\n"),
+    );
+    const first = (await cli("register-agent", spec)).stdout;
+    expect(first).toMatch(/^AGENT_ID=[0-9a-f-]{36}$/m);
+    expect(first).toMatch(/^OAUTH_CLIENT_ID=\S+$/m);
+    expect((await cli("register-agent", spec)).stdout).toBe(first);
+
+    const seeded = (await cli("seed-demo")).stdout;
+    expect(seeded).toContain("AGENT_SLUG=kb-assistant");
+    expect((await cli("seed-demo")).stdout).toBe(seeded);
+    expect((await cli("stripe:replay")).stdout).toContain("replayed: 0 processed, 0 still failing");
+
+    writeFileSync(spec, "agent:\n  name: Broken\n  slug: Not A Slug\n");
+    await expect(cli("register-agent", spec)).rejects.toMatchObject({
+      stderr: expect.stringMatching(/agent\.slug[\s\S]*agent\.redirectUris/),
+    });
   });
 
   it("explains bad usage and bad configuration", async () => {

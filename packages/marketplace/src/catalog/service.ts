@@ -34,7 +34,7 @@ export function toAgentDto(row: AgentRow): AgentDto {
  * "Client provisioning"): public, PKCE, code + refresh, skipConsent, the
  * agent's redirect URIs mirrored.
  */
-export async function createAgent(db: Db, input: AgentInput, createdBy: string) {
+export async function createAgent(db: Db, input: AgentInput, createdBy: string | null) {
   return db.transaction(async (tx) => {
     await assertSlugFree(tx, input.slug);
     const client = await createClient(tx, {

@@ -1,0 +1,95 @@
+import { eq } from "drizzle-orm";
+import type { Auth } from "../auth/auth.ts";
+import { applySpec } from "../catalog/spec.ts";
+import type { Db } from "../db/database.ts";
+import { pricingTiers, user } from "../db/schema.ts";
+import { activate, findLive } from "../subscriptions/service.ts";
+import { ensureAdmin } from "../users/service.ts";
+
+export const DEMO = {
+  admin: { email: "admin@example.com", password: "admin-password", name: "Platform Admin" },
+  user: { email: "demo@example.com", password: "demo-password", name: "Demo User" },
+  agentSlug: "kb-assistant",
+} as const;
+
+/**
+ * The demo the README promises: a platform admin, a demo user, the
+ * knowledge-base assistant registered with Free and Pro tiers and its three
+ * metrics (rolling `messages`, fixed `knowledge-bases`, boolean `voice`),
+ * and the demo user on Free. Idempotent.
+ */
+export async function seedDemo(auth: Auth, db: Db, opts: { agentOrigin: string; devCheckout: boolean }) {
+  const admin = await ensureAdmin(auth, db, DEMO.admin);
+  const [existing] = await db.select({ id: user.id }).from(user).where(eq(user.email, DEMO.user.email)).limit(1);
+  const demoUserId =
+    existing?.id ?? (await auth.api.signUpEmail({ body: { ...DEMO.user } })).user.id;
+
+  const agent = await applySpec(
+    db,
+    { payments: null, devCheckout: opts.devCheckout },
+    {
+      agent: {
+        name: "Knowledge Base Assistant",
+        slug: DEMO.agentSlug,
+        tagline: "Ask questions about your documents and get cited answers.",
+        description: "Upload notes and docs into knowledge bases; ask questions; answers quote their sources.",
+        longDescription: null,
+        iconUrl: null,
+        photoUrls: [],
+        status: "active",
+        featured: true,
+        isNew: true,
+        productDomain: opts.agentOrigin,
+        docsUrl: null,
+        changelogUrl: null,
+        redirectUris: [`${opts.agentOrigin}/api/auth/oauth2/callback/marketplace`],
+        postLogoutRedirectUris: [`${opts.agentOrigin}/`],
+      },
+      metrics: [
+        { slug: "messages", displayName: "Questions", unit: "questions", kind: "rolling" },
+        { slug: "knowledge-bases", displayName: "Knowledge bases", unit: "knowledge bases", kind: "fixed" },
+        { slug: "voice", displayName: "Voice replies", unit: "feature", kind: "fixed" },
+      ],
+      tiers: [
+        {
+          tierName: "Free",
+          isFree: true,
+          price: "0.00",
+          currency: "USD",
+          billingInterval: "month",
+          featuresIncluded: ["20 questions a month", "2 knowledge bases"],
+          recommended: false,
+          trialDays: 0,
+          sortOrder: 0,
+          quotas: { messages: 20, "knowledge-bases": 2, voice: 0 },
+        },
+        {
+          tierName: "Pro",
+          isFree: false,
+          price: "19.00",
+          currency: "USD",
+          billingInterval: "month",
+          featuresIncluded: ["1,000 questions a month", "20 knowledge bases", "Voice replies"],
+          recommended: true,
+          trialDays: 0,
+          sortOrder: 1,
+          quotas: { messages: 1000, "knowledge-bases": 20, voice: 1 },
+        },
+      ],
+    },
+    admin.id,
+  );
+
+  if (!(await findLive(db, demoUserId, agent.id))) {
+    const [free] = await db.select().from(pricingTiers).where(eq(pricingTiers.id, await freeTierId(db, agent.id)));
+    await activate(db, { userId: demoUserId, agentId: agent.id, tier: free! });
+  }
+  return { agent, adminId: admin.id, demoUserId };
+}
+
+async function freeTierId(db: Db, agentId: string) {
+  const tiers = await db.select().from(pricingTiers).where(eq(pricingTiers.agentId, agentId));
+  const free = tiers.find((t) => t.isFree && !t.archivedAt);
+  if (!free) throw new Error("the demo agent has no free tier");
+  return free.id;
+}
