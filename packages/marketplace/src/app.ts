@@ -17,6 +17,7 @@ import { accessLog } from "./http/access-log.ts";
 import { ok } from "./http/envelope.ts";
 import { errorResponse, onError } from "./http/on-error.ts";
 import { meRoutes } from "./me/routes.ts";
+import { openApiRoutes } from "./openapi/routes.tsx";
 import { billingPageRoutes } from "./pages/billing-routes.tsx";
 import { pageRoutes } from "./pages/routes.tsx";
 import {
@@ -142,6 +143,7 @@ export function createMarketplace(deps: {
   app.route("/admin", adminSubscriptionRoutes(db));
   app.route("/admin", adminRoutes(db));
 
+  app.route("/", openApiRoutes(config.baseUrl));
   app.route("/", billingPageRoutes({ auth, config, db, usage, checkout: checkoutDeps, devCheckout }));
   app.route("/", pageRoutes(auth, config));
 

@@ -59,7 +59,9 @@ async function serve() {
   };
   process.once("SIGINT", () => void stop("SIGINT"));
   process.once("SIGTERM", () => void stop("SIGTERM"));
-  console.log(`\n  Marketplace ready at ${running.url}\n  Sign in:  ${running.url}/sign-in\n  Issuer:   ${running.config.issuer}\n`);
+  console.log(
+    `\n  Marketplace ready at ${running.url}\n  Sign in:  ${running.url}/sign-in\n  Issuer:   ${running.config.issuer}\n`,
+  );
 }
 
 async function run(command: string, args: string[], config: Config, database: Database) {
@@ -85,7 +87,8 @@ async function run(command: string, args: string[], config: Config, database: Da
         args,
         options: { email: { type: "string" }, password: { type: "string" }, name: { type: "string" } },
       });
-      if (!values.email || !values.password) throw new UsageError("create-admin needs --email and --password");
+      if (!values.email || !values.password)
+        throw new UsageError("create-admin needs --email and --password");
       const admin = await ensureAdmin(auth(), database.db, {
         email: values.email,
         password: values.password,
@@ -125,7 +128,9 @@ async function run(command: string, args: string[], config: Config, database: Da
       if (!file) throw new UsageError("register-agent needs a JSON or YAML file");
       const spec = parseSpec(readFileSync(file, "utf8"), file);
       const agent = await applySpec(database.db, billingDeps, spec, null);
-      console.log(`AGENT_ID=${agent.id}\nAGENT_SLUG=${agent.slug}\nOAUTH_CLIENT_ID=${agent.oauthClientId}\nOAUTH_CLIENT_SECRET=`);
+      console.log(
+        `AGENT_ID=${agent.id}\nAGENT_SLUG=${agent.slug}\nOAUTH_CLIENT_ID=${agent.oauthClientId}\nOAUTH_CLIENT_SECRET=`,
+      );
       return;
     }
 
@@ -146,8 +151,14 @@ async function run(command: string, args: string[], config: Config, database: Da
     }
 
     case "stripe:replay": {
-      const verifier = config.stripe.webhookSecret ? new StripeWebhookVerifier(config.stripe.webhookSecret) : null;
-      const result = await new StripeWebhooks(database.db, verifier, createLogger(config.logLevel)).replayFailed();
+      const verifier = config.stripe.webhookSecret
+        ? new StripeWebhookVerifier(config.stripe.webhookSecret)
+        : null;
+      const result = await new StripeWebhooks(
+        database.db,
+        verifier,
+        createLogger(config.logLevel),
+      ).replayFailed();
       return void console.log(`replayed: ${result.processed} processed, ${result.failed} still failing`);
     }
 

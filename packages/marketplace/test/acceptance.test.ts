@@ -5,13 +5,16 @@ import { emptyClaimSource } from "../src/auth/claims.ts";
 import { DEMO, seedDemo } from "../src/demo/seed.ts";
 import { createLogger } from "../src/http/logger.ts";
 import { bearerCall, call, confirmDevCheckout } from "./support/billing.ts";
-import { type TestMarketplace, startTestMarketplace } from "./support/harness.ts";
+import { startTestMarketplace, type TestMarketplace } from "./support/harness.ts";
 import { Browser, decodeJwt, fullFlow, signedInBrowser, tokenRequest } from "./support/oauth.ts";
 
 const AGENT_ORIGIN = "http://localhost:3001";
 let t: TestMarketplace;
 let agent: { id: string; slug: string; oauthClientId: string };
-const client = () => ({ clientId: agent.oauthClientId, redirectUri: `${AGENT_ORIGIN}/api/auth/oauth2/callback/marketplace` });
+const client = () => ({
+  clientId: agent.oauthClientId,
+  redirectUri: `${AGENT_ORIGIN}/api/auth/oauth2/callback/marketplace`,
+});
 
 beforeAll(async () => {
   t = await startTestMarketplace();
@@ -37,7 +40,8 @@ describe("CONTRACT.md §8 acceptance, driven as an agent backend would", () => {
   it("the demo user on Free: live tier, consume to the cap, 429 remaining 0, release fixed, 422 rolling, upgrade without re-login", async () => {
     const browser = await signIn(DEMO.user.email, DEMO.user.password);
     const { tokens } = await fullFlow(t.issuer, browser, client());
-    const mp = (method: string, path: string, body?: unknown) => bearerCall(t.url, tokens.access_token, method, path, body);
+    const mp = (method: string, path: string, body?: unknown) =>
+      bearerCall(t.url, tokens.access_token, method, path, body);
 
     // Tier resolution: the API is the truth; the claim is a hint.
     expect(decodeJwt(tokens.id_token!).payload["marketplace:agentTiers"]).toEqual({ [agent.id]: "Free" });
@@ -49,33 +53,68 @@ describe("CONTRACT.md §8 acceptance, driven as an agent backend would", () => {
 
     // Consume to the cap, then 429 with remaining 0.
     for (let i = 0; i < 20; i++) {
-      expect((await mp("POST", `/me/agents/${agent.id}/usage/messages/consume`, { delta: 1, clientReqId: randomUUID() })).status).toBe(200);
+      expect(
+        (
+          await mp("POST", `/me/agents/${agent.id}/usage/messages/consume`, {
+            delta: 1,
+            clientReqId: randomUUID(),
+          })
+        ).status,
+      ).toBe(200);
     }
-    const capped = await mp("POST", `/me/agents/${agent.id}/usage/messages/consume`, { delta: 1, clientReqId: randomUUID() });
+    const capped = await mp("POST", `/me/agents/${agent.id}/usage/messages/consume`, {
+      delta: 1,
+      clientReqId: randomUUID(),
+    });
     expect(capped.status).toBe(429);
     expect(capped.body.error!.details).toMatchObject({ remaining: 0, effectiveQuota: 20 });
 
     // Fixed metric: consume then release; rolling release is 422.
     const kbId = randomUUID();
-    await mp("POST", `/me/agents/${agent.id}/usage/knowledge-bases/consume`, { delta: 1, clientReqId: `create-${kbId}` });
-    const released = await mp("POST", `/me/agents/${agent.id}/usage/knowledge-bases/release`, { delta: 1, clientReqId: `release-${kbId}` });
+    await mp("POST", `/me/agents/${agent.id}/usage/knowledge-bases/consume`, {
+      delta: 1,
+      clientReqId: `create-${kbId}`,
+    });
+    const released = await mp("POST", `/me/agents/${agent.id}/usage/knowledge-bases/release`, {
+      delta: 1,
+      clientReqId: `release-${kbId}`,
+    });
     expect(released.body.data).toMatchObject({ used: 0 });
-    expect((await mp("POST", `/me/agents/${agent.id}/usage/messages/release`, { delta: 1, clientReqId: randomUUID() })).status).toBe(422);
+    expect(
+      (
+        await mp("POST", `/me/agents/${agent.id}/usage/messages/release`, {
+          delta: 1,
+          clientReqId: randomUUID(),
+        })
+      ).status,
+    ).toBe(422);
 
     // Upgrade through the pricing flow; the same access token sees Pro at once.
-    const checkout = await call(browser, "POST", `/agents/${agent.id}/pricing/${await proTierId()}/checkout`, {
-      returnUrl: `${AGENT_ORIGIN}/?checkout=done`,
-    });
+    const checkout = await call(
+      browser,
+      "POST",
+      `/agents/${agent.id}/pricing/${await proTierId()}/checkout`,
+      {
+        returnUrl: `${AGENT_ORIGIN}/?checkout=done`,
+      },
+    );
     expect(checkout.body.data.status).toBe("redirect");
     expect(await confirmDevCheckout(browser, checkout.body.data.url)).toBe(`${AGENT_ORIGIN}/?checkout=done`);
     expect((await mp("GET", `/me/subscriptions/${agent.id}`)).body.data.tier.tierName).toBe("Pro");
-    const proCap = await mp("POST", `/me/agents/${agent.id}/usage/messages/consume`, { delta: 1, clientReqId: randomUUID() });
+    const proCap = await mp("POST", `/me/agents/${agent.id}/usage/messages/consume`, {
+      delta: 1,
+      clientReqId: randomUUID(),
+    });
     expect(proCap.body.data).toMatchObject({ effectiveQuota: 1000, remaining: 999 });
     expect((await mp("GET", `/me/agents/${agent.id}/usage/voice`)).body.data.effectiveQuota).toBe(1);
 
     // A refresh rotates the refresh token and refreshes the hint.
     const refreshed = await (
-      await tokenRequest(t.issuer, { grant_type: "refresh_token", refresh_token: tokens.refresh_token!, client_id: agent.oauthClientId })
+      await tokenRequest(t.issuer, {
+        grant_type: "refresh_token",
+        refresh_token: tokens.refresh_token!,
+        client_id: agent.oauthClientId,
+      })
     ).json();
     expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
     expect(decodeJwt(refreshed.id_token).payload["marketplace:agentTiers"]).toEqual({ [agent.id]: "Pro" });
@@ -84,11 +123,19 @@ describe("CONTRACT.md §8 acceptance, driven as an agent backend would", () => {
   it("an unsubscribed user gets 404 from the subscription API and 402 from consume", async () => {
     const stranger = await signedInBrowser(t.url);
     const { tokens } = await fullFlow(t.issuer, stranger.browser, client());
-    expect((await bearerCall(t.url, tokens.access_token, "GET", `/me/subscriptions/${agent.id}`)).status).toBe(404);
-    const consume = await bearerCall(t.url, tokens.access_token, "POST", `/me/agents/${agent.id}/usage/messages/consume`, {
-      delta: 1,
-      clientReqId: randomUUID(),
-    });
+    expect(
+      (await bearerCall(t.url, tokens.access_token, "GET", `/me/subscriptions/${agent.id}`)).status,
+    ).toBe(404);
+    const consume = await bearerCall(
+      t.url,
+      tokens.access_token,
+      "POST",
+      `/me/agents/${agent.id}/usage/messages/consume`,
+      {
+        delta: 1,
+        clientReqId: randomUUID(),
+      },
+    );
     expect(consume.status).toBe(402);
     expect(consume.body.error!.details).toEqual({ tierUpgradeUrl: `${t.url}/pricing/${agent.slug}` });
   });
@@ -103,7 +150,9 @@ describe("pricing page and dashboard", () => {
     expect((await fetch(`${t.url}/pricing/no-such-agent`)).status).toBe(404);
 
     const user = await signedInBrowser(t.url);
-    const page = await (await user.browser.fetch(`/pricing/${agent.slug}?returnUrl=${encodeURIComponent(`${AGENT_ORIGIN}/`)}`)).text();
+    const page = await (
+      await user.browser.fetch(`/pricing/${agent.slug}?returnUrl=${encodeURIComponent(`${AGENT_ORIGIN}/`)}`)
+    ).text();
     const csrf = /name="csrf" value="([^"]+)"/.exec(page)![1]!;
     const freeTierId = /name="tierId" value="([^"]+)"/.exec(page)![1]!;
     const subscribe = await user.browser.fetch(`/pricing/${agent.slug}/subscribe`, {

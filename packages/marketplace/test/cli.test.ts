@@ -40,7 +40,9 @@ describe("marketplace CLI", () => {
     expect(stdout).not.toContain("OAUTH_CLIENT_SECRET");
   });
 
-  it("register-agent applies a YAML spec idempotently; seed-demo is idempotent; stripe:replay runs", { timeout: 90_000 }, async () => {
+  it("register-agent applies a YAML spec idempotently; seed-demo is idempotent; stripe:replay runs", {
+    timeout: 90_000,
+  }, async () => {
     const spec = join(dataDir, "agent.yaml");
     writeFileSync(
       spec,

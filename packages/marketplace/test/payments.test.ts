@@ -3,7 +3,7 @@ import { ApiError } from "../src/http/api-error.ts";
 import type { Payments } from "../src/payments/payments.ts";
 import { createTier } from "../src/pricing/service.ts";
 import { adminBrowser, agentUser, bearerCall, call, registerAgent } from "./support/billing.ts";
-import { type TestMarketplace, startTestMarketplace } from "./support/harness.ts";
+import { startTestMarketplace, type TestMarketplace } from "./support/harness.ts";
 
 /** A recording stand-in for Stripe: the real SDK needs the network, these tests check what we ask of it. */
 class FakeStripe implements Payments {
@@ -39,7 +39,10 @@ describe("paid tiers with Stripe configured", () => {
     const agent = await registerAgent(admin, {});
     const tiers = await (await fetch(`${t.url}/agents/${agent.id}/pricing`)).json();
     const pro = tiers.data.find((tier: { tierName: string }) => tier.tierName === "Pro");
-    expect(pro).toMatchObject({ stripeProductId: expect.stringMatching(/^prod_/), stripePriceId: expect.stringMatching(/^price_/) });
+    expect(pro).toMatchObject({
+      stripeProductId: expect.stringMatching(/^prod_/),
+      stripePriceId: expect.stringMatching(/^price_/),
+    });
     expect(stripe.calls.find((c) => c.method === "createProductAndPrice")!.input).toMatchObject({
       tierName: "Pro",
       amount: "19.00",
@@ -47,7 +50,10 @@ describe("paid tiers with Stripe configured", () => {
       interval: "month",
     });
     await call(admin, "DELETE", `/agents/${agent.id}/pricing/${agent.pro.id}`);
-    expect(stripe.calls.at(-1)).toEqual({ method: "archivePrice", input: { productId: pro.stripeProductId, priceId: pro.stripePriceId } });
+    expect(stripe.calls.at(-1)).toEqual({
+      method: "archivePrice",
+      input: { productId: pro.stripeProductId, priceId: pro.stripePriceId },
+    });
   });
 
   it("checkout of a paid tier answers a Stripe Checkout redirect carrying userId, agentId and tierId", async () => {
@@ -57,7 +63,10 @@ describe("paid tiers with Stripe configured", () => {
     const result = await call(user.browser, "POST", `/agents/${agent.id}/pricing/${agent.pro.id}/checkout`, {
       returnUrl: `https://${agent.slug}.example.com/billing/return`,
     });
-    expect(result.body.data).toEqual({ status: "redirect", url: "https://checkout.stripe.test/c/pay/cs_test_1" });
+    expect(result.body.data).toEqual({
+      status: "redirect",
+      url: "https://checkout.stripe.test/c/pay/cs_test_1",
+    });
     expect(stripe.calls.at(-1)!.input).toMatchObject({
       recurring: true,
       trialDays: 7,

@@ -35,7 +35,9 @@ export function parseSpec(text: string, fileName: string) {
   try {
     raw = fileName.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
-    throw new SpecError(`${fileName} is not valid ${fileName.endsWith(".json") ? "JSON" : "YAML"}: ${(error as Error).message}`);
+    throw new SpecError(
+      `${fileName} is not valid ${fileName.endsWith(".json") ? "JSON" : "YAML"}: ${(error as Error).message}`,
+    );
   }
   const parsed = AgentSpecSchema.safeParse(raw);
   if (!parsed.success) {
@@ -56,7 +58,9 @@ export async function applySpec(
   createdBy: string | null,
 ) {
   const [existing] = await db.select().from(agents).where(eq(agents.slug, spec.agent.slug)).limit(1);
-  const agent = existing ? await updateAgent(db, existing.id, spec.agent) : await createAgent(db, spec.agent, createdBy);
+  const agent = existing
+    ? await updateAgent(db, existing.id, spec.agent)
+    : await createAgent(db, spec.agent, createdBy);
 
   const metricIds = new Map<string, string>();
   for (const metric of spec.metrics) {
@@ -74,11 +78,18 @@ export async function applySpec(
     const [found] = await db
       .select()
       .from(pricingTiers)
-      .where(and(eq(pricingTiers.agentId, agent.id), eq(pricingTiers.tierName, tierInput.tierName), isNull(pricingTiers.archivedAt)));
+      .where(
+        and(
+          eq(pricingTiers.agentId, agent.id),
+          eq(pricingTiers.tierName, tierInput.tierName),
+          isNull(pricingTiers.archivedAt),
+        ),
+      );
     const tier = found ?? (await createTier(db, deps, agent.id, tierInput));
     for (const [slug, limit] of Object.entries(quotas)) {
       const metricId = metricIds.get(slug);
-      if (!metricId) throw new SpecError(`tier "${tierInput.tierName}" sets a quota for unknown metric "${slug}"`);
+      if (!metricId)
+        throw new SpecError(`tier "${tierInput.tierName}" sets a quota for unknown metric "${slug}"`);
       await setQuota(db, agent.id, tier.id, metricId, limit);
     }
   }

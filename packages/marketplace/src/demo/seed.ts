@@ -20,9 +20,12 @@ export const DEMO = {
  */
 export async function seedDemo(auth: Auth, db: Db, opts: { agentOrigin: string; devCheckout: boolean }) {
   const admin = await ensureAdmin(auth, db, DEMO.admin);
-  const [existing] = await db.select({ id: user.id }).from(user).where(eq(user.email, DEMO.user.email)).limit(1);
-  const demoUserId =
-    existing?.id ?? (await auth.api.signUpEmail({ body: { ...DEMO.user } })).user.id;
+  const [existing] = await db
+    .select({ id: user.id })
+    .from(user)
+    .where(eq(user.email, DEMO.user.email))
+    .limit(1);
+  const demoUserId = existing?.id ?? (await auth.api.signUpEmail({ body: { ...DEMO.user } })).user.id;
 
   const agent = await applySpec(
     db,
@@ -32,7 +35,8 @@ export async function seedDemo(auth: Auth, db: Db, opts: { agentOrigin: string; 
         name: "Knowledge Base Assistant",
         slug: DEMO.agentSlug,
         tagline: "Ask questions about your documents and get cited answers.",
-        description: "Upload notes and docs into knowledge bases; ask questions; answers quote their sources.",
+        description:
+          "Upload notes and docs into knowledge bases; ask questions; answers quote their sources.",
         longDescription: null,
         iconUrl: null,
         photoUrls: [],
@@ -81,7 +85,10 @@ export async function seedDemo(auth: Auth, db: Db, opts: { agentOrigin: string; 
   );
 
   if (!(await findLive(db, demoUserId, agent.id))) {
-    const [free] = await db.select().from(pricingTiers).where(eq(pricingTiers.id, await freeTierId(db, agent.id)));
+    const [free] = await db
+      .select()
+      .from(pricingTiers)
+      .where(eq(pricingTiers.id, await freeTierId(db, agent.id)));
     await activate(db, { userId: demoUserId, agentId: agent.id, tier: free! });
   }
   return { agent, adminId: admin.id, demoUserId };

@@ -17,6 +17,7 @@ main.wide{max-width:60rem}.tiers{display:grid;gap:1rem;grid-template-columns:rep
 .badge{display:inline-block;background:var(--brand);color:#fff;border-radius:999px;padding:0 .6rem;font-size:.85rem;margin:0}
 .price{font-size:1.4rem;font-weight:700}.current{font-weight:600;color:var(--brand)}
 a.button{display:block;text-align:center;margin-top:1.25rem;padding:.7rem;border-radius:8px;background:var(--brand);color:#fff;text-decoration:none;font-weight:600}
+pre{overflow:auto;background:var(--bg);padding:.75rem;border-radius:8px;font-size:.8rem}summary{cursor:pointer}
 .meter label{font-weight:400;margin:.5rem 0 .25rem}progress{width:100%;height:.8rem}
 @media (max-width:480px){main{margin:0;border-radius:0;border-width:0 0 1px}}
 `;
