@@ -1,0 +1,94 @@
+import { mkdirSync } from "node:fs";
+import { PGlite } from "@electric-sql/pglite";
+import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { type Dialect, PostgresDialect } from "kysely";
+import pg from "pg";
+import { PgliteDialect } from "./pglite-dialect.ts";
+
+/** A Drizzle database over either driver, typed by its schema. */
+export type DrizzleDb<S extends Record<string, unknown>> = PgDatabase<PgQueryResultHKT, S>;
+
+/** Minimal SQL surface shared by both drivers (migrations, health checks, hot-path functions, locks). */
+export interface SqlClient {
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: R[] }>;
+  /** Runs `fn` with exclusive use of one session (PGlite: taking turns on the only one; pg: a pooled client). */
+  withSession<T>(fn: (session: SqlClient) => Promise<T>): Promise<T>;
+}
+
+export interface Connection {
+  kind: "pglite" | "postgres";
+  sql: SqlClient;
+  /** Kysely dialect for better-auth, over the same connection(s). */
+  authDialect: Dialect;
+  /** A Drizzle instance over the same connection(s). */
+  drizzle<S extends Record<string, unknown>>(schema: S): DrizzleDb<S>;
+  close(): Promise<void>;
+}
+
+export type DatabaseTarget = { url: string } | { dataDir: string } | { memory: true };
+
+/** Opens PGlite (a data directory, or in memory) or a node-postgres pool. */
+export async function connect(target: DatabaseTarget, opts: { poolSize?: number } = {}): Promise<Connection> {
+  if ("url" in target) return connectPostgres(target.url, opts.poolSize ?? 10);
+  if ("dataDir" in target) mkdirSync(target.dataDir, { recursive: true });
+  const pglite = await PGlite.create("dataDir" in target ? { dataDir: target.dataDir } : {});
+  // PGlite has one backend, so "a session of one's own" means taking turns.
+  let turn: Promise<unknown> = Promise.resolve();
+  const sql: SqlClient = {
+    query: async (text, params) => pglite.query(text, params),
+    withSession: (fn) => {
+      const mine = turn.then(() => fn(sql));
+      turn = mine.catch(() => undefined);
+      return mine;
+    },
+  };
+  return {
+    kind: "pglite",
+    sql,
+    authDialect: new PgliteDialect(pglite),
+    drizzle: (schema) => drizzlePglite(pglite, { schema }) as unknown as DrizzleDb<typeof schema>,
+    close: async () => {
+      if (!pglite.closed) await pglite.close();
+    },
+  };
+}
+
+function connectPostgres(url: string, max: number): Connection {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    // A statement that runs this long is stuck; fail it so the request can answer 503.
+    statement_timeout: 10_000,
+  });
+  // An idle client losing its server connection must not crash the process.
+  pool.on("error", () => {});
+  const sql: SqlClient = {
+    query: async <R>(text: string, params?: unknown[]) =>
+      (await pool.query(text, params)) as unknown as { rows: R[] },
+    withSession: async (fn) => {
+      const client = await pool.connect();
+      try {
+        return await fn({
+          query: async <R>(text: string, params?: unknown[]) =>
+            (await client.query(text, params)) as unknown as { rows: R[] },
+          withSession: (inner) => inner(sql),
+        });
+      } finally {
+        client.release();
+      }
+    },
+  };
+  return {
+    kind: "postgres",
+    sql,
+    authDialect: new PostgresDialect({ pool }),
+    drizzle: (schema) => drizzlePg(pool, { schema }) as unknown as DrizzleDb<typeof schema>,
+    close: async () => {
+      if (!pool.ended) await pool.end();
+    },
+  };
+}

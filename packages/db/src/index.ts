@@ -1,0 +1,4 @@
+export { type Connection, connect, type DatabaseTarget, type DrizzleDb, type SqlClient } from "./database.ts";
+export { isDatabaseUnavailable } from "./errors.ts";
+export { type MigrationResult, type MigrationSource, migrate } from "./migrate.ts";
+export { PgliteDialect } from "./pglite-dialect.ts";
