@@ -1,0 +1,92 @@
+import { CLAIMS } from "@amp/contract";
+import { betterAuth } from "better-auth";
+import { genericOAuth } from "better-auth/plugins";
+import type { ResolvedOptions } from "./config.ts";
+import type { Discovery } from "./discovery.ts";
+import type { IdTokenVerifier } from "./id-token.ts";
+
+export const PROVIDER_ID = "marketplace";
+/** The callback registered with the marketplace (CONTRACT.md §8). */
+export const CALLBACK_PATH = "/api/auth/oauth2/callback/marketplace";
+
+/**
+ * better-auth for the agent: its own session cookie and the marketplace as
+ * the only sign-in provider (genericOAuth via discovery, PKCE S256, state and
+ * nonce, ID-token verification required). The profile comes from a verified
+ * ID token plus userinfo whose `sub` must match it.
+ */
+export function createAgentAuth(options: ResolvedOptions, discovery: Discovery, verifier: IdTokenVerifier) {
+  const crossOrigin = options.cookieMode === "cross-origin";
+  return betterAuth({
+    appName: "agent",
+    baseURL: options.baseURL,
+    basePath: "/api/auth",
+    secret: options.secret,
+    database: { dialect: options.database.authDialect, type: "postgres" },
+    telemetry: { enabled: false },
+    trustedOrigins: [options.baseURL, ...(options.frontendOrigin ? [options.frontendOrigin] : [])],
+    // Password sign-in is off: the marketplace is the only way in.
+    emailAndPassword: { enabled: false },
+    account: { encryptOAuthTokens: true, accountLinking: { enabled: false } },
+    session: { expiresIn: 30 * 86_400, updateAge: 86_400 },
+    user: { additionalFields: { marketplaceRole: { type: "string", required: false, input: false } } },
+    advanced: {
+      cookiePrefix: options.cookiePrefix,
+      useSecureCookies: crossOrigin || options.baseURL.startsWith("https://"),
+      defaultCookieAttributes: crossOrigin
+        ? { sameSite: "none", secure: true, httpOnly: true, path: "/" }
+        : { sameSite: "lax", httpOnly: true, path: "/" },
+    },
+    plugins: [
+      genericOAuth({
+        config: [
+          {
+            providerId: PROVIDER_ID,
+            clientId: options.clientId,
+            tokenEndpointAuth: { method: "none" },
+            discoveryUrl: `${options.issuer}/.well-known/openid-configuration`,
+            authorizationUrl: discovery.authorization_endpoint,
+            tokenUrl: discovery.token_endpoint,
+            userInfoUrl: discovery.userinfo_endpoint,
+            pkce: true,
+            requireIdTokenVerification: true,
+            redirectURI: `${options.baseURL}${CALLBACK_PATH}`,
+            scopes: options.scopes,
+            overrideUserInfo: true,
+            async getUserInfo(tokens) {
+              // Verified first; an ID token we reject never leads to a userinfo call (B.23).
+              if (!tokens.idToken) return null;
+              const claims = await verifier.verify(tokens.idToken).catch(() => null);
+              if (!claims) return null;
+              const response = await options.fetch(discovery.userinfo_endpoint, {
+                headers: { authorization: `Bearer ${tokens.accessToken}` },
+                signal: AbortSignal.timeout(options.requestTimeoutMs),
+              });
+              if (!response.ok) return null;
+              const info = (await response.json()) as Record<string, unknown>;
+              if (info.sub !== claims.sub) return null; // B.22
+              const merged = { ...claims, ...info };
+              return {
+                id: claims.sub,
+                sub: claims.sub,
+                email: String(merged.email ?? ""),
+                emailVerified: Boolean(merged.email_verified),
+                name: String(merged.name ?? merged.email ?? ""),
+                image: typeof merged.picture === "string" ? merged.picture : undefined,
+                [CLAIMS.role]: merged[CLAIMS.role],
+              };
+            },
+            mapProfileToUser: (profile) => ({
+              email: profile.email,
+              name: profile.name,
+              image: profile.image,
+              marketplaceRole: profile[CLAIMS.role] ?? "org_member",
+            }),
+          },
+        ],
+      }),
+    ],
+  });
+}
+
+export type AgentAuth = ReturnType<typeof createAgentAuth>;

@@ -1,0 +1,186 @@
+import { randomUUID } from "node:crypto";
+import {
+  type MetricUsageDto,
+  MetricUsageDtoSchema,
+  type SubscriptionDto,
+  SubscriptionDtoSchema,
+  successEnvelope,
+  type UsageResultDto,
+  UsageResultDtoSchema,
+} from "@amp/contract";
+import { z } from "zod";
+import {
+  MarketplaceError,
+  MarketplaceUnavailableError,
+  marketplaceErrorFrom,
+  SignInRequiredError,
+  SubscriptionRequiredError,
+} from "./errors.ts";
+import type { TokenManager } from "./tokens.ts";
+
+export interface ClientDeps {
+  marketplaceUrl: string;
+  agentId: string;
+  agentSlug: string;
+  tokens: TokenManager;
+  fetch: typeof fetch;
+  requestTimeoutMs: number;
+  maxAttempts: number;
+  tierCacheMs: number;
+  tierCache: Map<string, { value: SubscriptionDto; until: number }>;
+}
+
+export interface ConsumeOptions {
+  /** One id per logical attempt; made for you (a fresh UUID) unless given. Retries reuse it. */
+  clientReqId?: string;
+  metadata?: Record<string, unknown>;
+}
+
+/**
+ * The marketplace, as seen by one signed-in user of this agent: tier,
+ * usage, consume/release and boolean features. Every response is parsed with
+ * the contract's schemas; failures are typed errors (see errors.ts).
+ */
+export class MarketplaceClient {
+  constructor(
+    private readonly deps: ClientDeps,
+    readonly userId: string,
+  ) {}
+
+  /** Where to send a user to subscribe or upgrade. */
+  get upgradeUrl() {
+    return `${this.deps.marketplaceUrl}/pricing/${this.deps.agentSlug}`;
+  }
+
+  /** The live subscription; throws SubscriptionRequiredError when there is none (404 from the marketplace). */
+  async getSubscription(): Promise<SubscriptionDto> {
+    const response = await this.call("GET", `/me/subscriptions/${this.deps.agentId}`);
+    if (response.status === 404) throw new SubscriptionRequiredError(this.upgradeUrl);
+    return this.parse(response, SubscriptionDtoSchema);
+  }
+
+  /**
+   * The live subscription, cached per user for `tierCacheMs`. When the
+   * marketplace is unreachable a cached value is served even if stale, so
+   * pages keep rendering; permission checks never rely on it (they consume).
+   */
+  async getTier(opts: { refresh?: boolean } = {}): Promise<SubscriptionDto> {
+    const cached = this.deps.tierCache.get(this.userId);
+    if (!opts.refresh && cached && cached.until > Date.now()) return cached.value;
+    try {
+      const value = await this.getSubscription();
+      this.deps.tierCache.set(this.userId, { value, until: Date.now() + this.deps.tierCacheMs });
+      return value;
+    } catch (error) {
+      if (error instanceof MarketplaceUnavailableError && cached) return cached.value;
+      if (error instanceof SubscriptionRequiredError) this.deps.tierCache.delete(this.userId);
+      throw error;
+    }
+  }
+
+  async getUsage(): Promise<MetricUsageDto[]>;
+  async getUsage(slug: string): Promise<MetricUsageDto>;
+  async getUsage(slug?: string): Promise<MetricUsageDto | MetricUsageDto[]> {
+    const path = `/me/agents/${this.deps.agentId}/usage${slug ? `/${encodeURIComponent(slug)}` : ""}`;
+    const response = await this.call("GET", path);
+    return slug
+      ? this.parse(response, MetricUsageDtoSchema)
+      : this.parse(response, z.array(MetricUsageDtoSchema));
+  }
+
+  /** Boolean feature gate: on when the metric's effective quota is above zero (never a tier name). */
+  async feature(slug: string): Promise<boolean> {
+    const usage = await this.getUsage(slug);
+    return usage.effectiveQuota === null || usage.effectiveQuota > 0;
+  }
+
+  /**
+   * Charges `delta` units before an action. Network errors and 503 are
+   * retried with the same `clientReqId` (bounded, with backoff), so a retry
+   * after a lost response is charged once. 429/402/404 are not retried.
+   */
+  async consume(slug: string, delta = 1, opts: ConsumeOptions = {}): Promise<UsageResultDto> {
+    const body = {
+      delta,
+      clientReqId: opts.clientReqId ?? randomUUID(),
+      ...(opts.metadata ? { metadata: opts.metadata } : {}),
+    };
+    const response = await this.call(
+      "POST",
+      `/me/agents/${this.deps.agentId}/usage/${encodeURIComponent(slug)}/consume`,
+      body,
+    );
+    return this.parse(response, UsageResultDtoSchema);
+  }
+
+  /** Frees fixed units, e.g. `release("knowledge-bases", 1, { clientReqId: \`release-${kbId}\` })`. */
+  async release(slug: string, delta: number, opts: { clientReqId: string }): Promise<UsageResultDto> {
+    const body = { delta, clientReqId: opts.clientReqId };
+    const response = await this.call(
+      "POST",
+      `/me/agents/${this.deps.agentId}/usage/${encodeURIComponent(slug)}/release`,
+      body,
+    );
+    return this.parse(response, UsageResultDtoSchema);
+  }
+
+  private async parse<T extends z.ZodType>(response: Response, schema: T): Promise<z.infer<T>> {
+    if (!response.ok) throw await marketplaceErrorFrom(response, this.upgradeUrl);
+    const parsed = successEnvelope(schema).safeParse(await response.json().catch(() => null));
+    if (!parsed.success)
+      throw new MarketplaceError(
+        "UNEXPECTED",
+        "The marketplace answered in an unexpected shape.",
+        response.status,
+      );
+    return (parsed.data as { data: z.infer<T> }).data;
+  }
+
+  /**
+   * One marketplace call with the user's bearer token. A 401 gets exactly one
+   * forced refresh and retry, then SignInRequiredError. Network errors and
+   * 503 are retried up to `maxAttempts` with exponential backoff and jitter.
+   */
+  private async call(method: string, path: string, body?: unknown): Promise<Response> {
+    let token = await this.deps.tokens.getAccessToken(this.userId);
+    let refreshed = false;
+    for (let attempt = 1; ; attempt++) {
+      let response: Response;
+      try {
+        response = await this.deps.fetch(`${this.deps.marketplaceUrl}${path}`, {
+          method,
+          headers: {
+            authorization: `Bearer ${token}`,
+            accept: "application/json",
+            ...(body === undefined ? {} : { "content-type": "application/json" }),
+          },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          signal: AbortSignal.timeout(this.deps.requestTimeoutMs),
+        });
+      } catch (error) {
+        if (attempt >= this.deps.maxAttempts) throw new MarketplaceUnavailableError(undefined, error);
+        await backoff(attempt);
+        continue;
+      }
+      if (response.status === 401 && !refreshed) {
+        refreshed = true;
+        token = await this.deps.tokens.getAccessToken(this.userId, { forceRefresh: true });
+        attempt--;
+        continue;
+      }
+      if (response.status === 401)
+        throw new SignInRequiredError("The marketplace no longer accepts this session.");
+      if (response.status === 503 && attempt < this.deps.maxAttempts) {
+        await backoff(attempt);
+        continue;
+      }
+      return response;
+    }
+  }
+}
+
+/** 100 ms, 200 ms, 400 ms… capped at 1 s, with full jitter. */
+function backoff(attempt: number) {
+  const cap = Math.min(1_000, 100 * 2 ** (attempt - 1));
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * cap));
+}

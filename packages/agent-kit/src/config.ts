@@ -1,0 +1,94 @@
+import { DEFAULT_AGENT_SCOPES } from "@amp/contract";
+import type { Connection } from "@amp/db";
+import { z } from "zod";
+
+/**
+ * agent-kit options, validated once by `createAgentKit`. Every problem is
+ * reported in one error that names the option.
+ */
+export const AgentKitOptionsSchema = z.object({
+  /** The marketplace's base URL, e.g. `https://marketplace.example.com`. The issuer is `<url>/api/auth`. */
+  marketplaceUrl: z.url(),
+  /** `AGENT_ID` from the agent's registration. */
+  agentId: z.string().min(1),
+  /** `AGENT_SLUG`, used for upgrade links (`<marketplace>/pricing/<slug>`). */
+  agentSlug: z.string().min(1),
+  /** `OAUTH_CLIENT_ID` (public client: no secret). */
+  clientId: z.string().min(1),
+  /** Public URL of this agent backend; the callback is `<baseURL>/api/auth/oauth2/callback/marketplace`. */
+  baseURL: z.url(),
+  /** At least 32 random characters; signs the session and encrypts OAuth tokens at rest. */
+  secret: z.string().min(32, "must be at least 32 characters"),
+  /**
+   * `same-origin` (default): the web app and this backend share an origin; cookies are `SameSite=Lax`.
+   * `cross-origin`: the web app lives on `frontendOrigin`; cookies are `SameSite=None; Secure`, CORS allows
+   * exactly that origin with credentials, and mutating requests must come from it.
+   */
+  cookieMode: z.enum(["same-origin", "cross-origin"]).default("same-origin"),
+  frontendOrigin: z.url().optional(),
+  /** Cookie name prefix; must differ from the marketplace's when both run on localhost. @default "agent" */
+  cookiePrefix: z
+    .string()
+    .regex(/^[a-z][a-z0-9_-]*$/)
+    .default("agent"),
+  /** @default openid profile email marketplace:role marketplace:agentTiers offline_access */
+  scopes: z.array(z.string()).default([...DEFAULT_AGENT_SCOPES]),
+  /** Refresh this long before the access token expires. @default 60 */
+  refreshSkewSeconds: z.number().int().min(0).default(60),
+  /** How long `getTier()` answers from memory. @default 5000 */
+  tierCacheMs: z.number().int().min(0).default(5_000),
+  /** Marketplace calls: per-attempt timeout and attempts (network errors and 503 only). */
+  requestTimeoutMs: z.number().int().positive().default(3_000),
+  maxAttempts: z.number().int().min(1).max(5).default(3),
+  /**
+   * Allows an `http:` marketplace URL. Only for local development: tokens then travel in clear text.
+   * @default false
+   */
+  allowInsecureMarketplace: z.boolean().default(false),
+});
+
+export type AgentKitOptions = z.input<typeof AgentKitOptionsSchema> & {
+  /** The agent's database (from `@amp/db`); agent-kit's tables are created by `agentKitMigrations`. */
+  database: Connection;
+  /** Injected `fetch` (tests, proxies). @default globalThis.fetch */
+  fetch?: typeof fetch;
+};
+export type ResolvedOptions = z.output<typeof AgentKitOptionsSchema> & {
+  database: Connection;
+  fetch: typeof fetch;
+  issuer: string;
+};
+
+export class AgentKitConfigError extends Error {
+  override name = "AgentKitConfigError";
+}
+
+export function resolveOptions(options: AgentKitOptions): ResolvedOptions {
+  const { database, fetch: fetchImpl, ...rest } = options;
+  const parsed = AgentKitOptionsSchema.safeParse(rest);
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+  if (!database) problems.push("  database: required (a Connection from @amp/db)");
+  if (parsed.success) {
+    const o = parsed.data;
+    if (o.cookieMode === "cross-origin" && !o.frontendOrigin)
+      problems.push("  frontendOrigin: required in cross-origin mode");
+    if (new URL(o.marketplaceUrl).protocol === "http:" && !o.allowInsecureMarketplace) {
+      problems.push("  marketplaceUrl: must be https (set allowInsecureMarketplace for local development)");
+    }
+    if (!o.scopes.includes("openid")) problems.push("  scopes: must include openid");
+  }
+  if (problems.length || !parsed.success)
+    throw new AgentKitConfigError(`Invalid agent-kit configuration:\n${problems.join("\n")}`);
+  const marketplaceUrl = parsed.data.marketplaceUrl.replace(/\/+$/, "");
+  return {
+    ...parsed.data,
+    marketplaceUrl,
+    baseURL: parsed.data.baseURL.replace(/\/+$/, ""),
+    frontendOrigin: parsed.data.frontendOrigin ? new URL(parsed.data.frontendOrigin).origin : undefined,
+    issuer: `${marketplaceUrl}/api/auth`,
+    database,
+    fetch: fetchImpl ?? globalThis.fetch,
+  };
+}

@@ -1,0 +1,51 @@
+import { createRemoteJWKSet, customFetch, type JWTPayload, jwtVerify } from "jose";
+
+export interface IdTokenVerifier {
+  verify(token: string): Promise<JWTPayload & { sub: string }>;
+}
+
+/** How old a freshly issued ID token may be when it reaches us (it was minted seconds ago). */
+const MAX_AGE_SECONDS = 3_600;
+const CLOCK_TOLERANCE_SECONDS = 60;
+
+/**
+ * Strict ID-token verification (SECURITY-TESTS.md B.9–B.19), independent of
+ * whatever the sign-in library also checks: EdDSA only (no `none`, no HS256
+ * confusion), exact issuer, our client id as the only audience, exp/iat/sub
+ * required, iat neither in the future nor old. Keys come from the JWKS with
+ * jose's cache: an unknown `kid` triggers at most one refetch per cooldown.
+ */
+export function idTokenVerifier(opts: {
+  jwksUri: string;
+  issuer: string;
+  clientId: string;
+  fetch?: typeof fetch;
+}): IdTokenVerifier {
+  const jwks = createRemoteJWKSet(new URL(opts.jwksUri), {
+    cooldownDuration: 60_000,
+    cacheMaxAge: 300_000,
+    ...(opts.fetch ? { [customFetch]: opts.fetch } : {}),
+  });
+  return {
+    async verify(token) {
+      const { payload } = await jwtVerify(token, jwks, {
+        issuer: opts.issuer,
+        audience: opts.clientId,
+        algorithms: ["EdDSA"],
+        requiredClaims: ["iss", "sub", "aud", "exp", "iat"],
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      });
+      const now = Math.floor(Date.now() / 1000);
+      const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+      if (audiences.some((a) => a !== opts.clientId))
+        throw new Error("ID token has an audience other than this client");
+      if (payload.azp !== undefined && payload.azp !== opts.clientId)
+        throw new Error("ID token azp is not this client");
+      const iat = payload.iat!;
+      if (iat > now + CLOCK_TOLERANCE_SECONDS) throw new Error("ID token issued in the future");
+      if (iat < now - MAX_AGE_SECONDS) throw new Error("ID token is too old");
+      if (typeof payload.sub !== "string" || !payload.sub) throw new Error("ID token has no subject");
+      return payload as JWTPayload & { sub: string };
+    },
+  };
+}

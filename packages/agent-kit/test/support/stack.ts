@@ -1,0 +1,128 @@
+import type { Server } from "node:http";
+import { type Connection, connect, migrate } from "@amp/db";
+import { adminBrowser, call } from "../../../marketplace/test/support/billing.ts";
+import { testDatabase } from "../../../marketplace/test/support/database.ts";
+import { startTestMarketplace, type TestMarketplace } from "../../../marketplace/test/support/harness.ts";
+import { Browser, signedInBrowser } from "../../../marketplace/test/support/oauth.ts";
+import { CALLBACK_PATH } from "../../src/auth.ts";
+import type { AgentKit } from "../../src/kit.ts";
+import { agentKitMigrations } from "../../src/migrations.ts";
+import { exampleAgent, listen } from "./example-app.ts";
+
+export const SECRET = "agent-kit-test-secret-0123456789abcdef";
+
+export interface AgentStack {
+  t: TestMarketplace;
+  agent: { id: string; slug: string; clientId: string; freeTierId: string; proTierId: string };
+  agentUrl: string;
+  server: Server;
+  kit: AgentKit;
+  db: Connection;
+  close(): Promise<void>;
+}
+
+/** The marketplace, one registered agent (Free/Pro; messages, knowledge-bases, voice) and the example agent app. */
+export async function startAgentStack(
+  opts: { marketplaceEnv?: Record<string, string>; kit?: Record<string, unknown> } = {},
+) {
+  const t = await startTestMarketplace(opts.marketplaceEnv ?? {});
+  const admin = await adminBrowser(t);
+  const { server, url: agentUrl } = await listen();
+  const slug = `kit-${Date.now().toString(36)}`;
+  const created = await call(admin, "POST", "/agents", {
+    name: "Kit Agent",
+    slug,
+    status: "active",
+    redirectUris: [`${agentUrl}${CALLBACK_PATH}`],
+    postLogoutRedirectUris: [`${agentUrl}/`],
+    productDomain: agentUrl,
+  });
+  const id = created.body.data.id as string;
+  const free = (await call(admin, "POST", `/agents/${id}/pricing`, { tierName: "Free", isFree: true })).body
+    .data;
+  const pro = (
+    await call(admin, "POST", `/agents/${id}/pricing`, { tierName: "Pro", isFree: false, price: "9.00" })
+  ).body.data;
+  for (const [metric, kind, freeQuota, proQuota] of [
+    ["messages", "rolling", 5, 100],
+    ["knowledge-bases", "fixed", 2, 10],
+    ["voice", "fixed", 0, 1],
+  ] as const) {
+    const m = (
+      await call(admin, "POST", `/agents/${id}/metrics`, {
+        slug: metric,
+        displayName: metric,
+        unit: "units",
+        kind,
+      })
+    ).body.data;
+    await call(admin, "PUT", `/agents/${id}/pricing/${free.id}/quotas/${m.id}`, { quotaLimit: freeQuota });
+    await call(admin, "PUT", `/agents/${id}/pricing/${pro.id}/quotas/${m.id}`, { quotaLimit: proQuota });
+  }
+  const target = await testDatabase();
+  const db = await connect(target.memory ? { memory: true } : { url: target.env.DATABASE_URL! });
+  await migrate(db.sql, [agentKitMigrations]);
+  const kit = await exampleAgent(server, {
+    marketplaceUrl: t.url,
+    allowInsecureMarketplace: true,
+    agentId: id,
+    agentSlug: slug,
+    clientId: created.body.data.oauthClientId,
+    baseURL: agentUrl,
+    secret: SECRET,
+    database: db,
+    ...opts.kit,
+  });
+  const stack: AgentStack = {
+    t,
+    agent: { id, slug, clientId: created.body.data.oauthClientId, freeTierId: free.id, proTierId: pro.id },
+    agentUrl,
+    server,
+    kit,
+    db,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await db.close();
+      await target.drop();
+      await t.close();
+    },
+  };
+  return stack;
+}
+
+/**
+ * A browser signed in to the marketplace, then to the agent through the
+ * real redirect dance (agent → authorize → callback → agent session).
+ */
+export async function signInToAgent(
+  stack: AgentStack,
+  who?: { browser: Browser; email: string; userId: string },
+) {
+  const user = who ?? (await signedInBrowser(stack.t.url));
+  const browser = user.browser;
+  const start = await browser.fetch(`${stack.agentUrl}/api/auth/sign-in/marketplace?returnTo=/welcome`);
+  if (start.status !== 302) throw new Error(`sign-in start answered ${start.status}: ${await start.text()}`);
+  const authorize = await browser.fetch(start.headers.get("location")!);
+  const callback = authorize.headers.get("location");
+  if (!callback?.startsWith(stack.agentUrl))
+    throw new Error(`authorize answered ${authorize.status} ${callback}`);
+  const done = await browser.fetch(callback);
+  return { ...user, browser, callback, done };
+}
+
+/** Agent API call with the browser's cookies. */
+export async function agentCall(browser: Browser, url: string, init: RequestInit = {}) {
+  const response = await browser.fetch(url, {
+    ...init,
+    headers: { accept: "application/json", ...(init.headers as Record<string, string> | undefined) },
+  });
+  const text = await response.text();
+  let body: any = text;
+  try {
+    body = JSON.parse(text);
+  } catch {}
+  return { status: response.status, body, headers: response.headers };
+}
+
+export { Browser };
