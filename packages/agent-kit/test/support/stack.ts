@@ -118,6 +118,7 @@ export async function agentCall(browser: Browser, url: string, init: RequestInit
     headers: { accept: "application/json", ...(init.headers as Record<string, string> | undefined) },
   });
   const text = await response.text();
+  // biome-ignore lint/suspicious/noExplicitAny: tests read agent responses loosely
   let body: any = text;
   try {
     body = JSON.parse(text);
