@@ -20,9 +20,11 @@ export function idTokenVerifier(opts: {
   issuer: string;
   clientId: string;
   fetch?: typeof fetch;
+  /** Minimum time between JWKS refetches triggered by an unknown `kid`. @default 60000 */
+  cooldownMs?: number;
 }): IdTokenVerifier {
   const jwks = createRemoteJWKSet(new URL(opts.jwksUri), {
-    cooldownDuration: 60_000,
+    cooldownDuration: opts.cooldownMs ?? 60_000,
     cacheMaxAge: 300_000,
     ...(opts.fetch ? { [customFetch]: opts.fetch } : {}),
   });

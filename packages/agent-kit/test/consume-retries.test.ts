@@ -12,20 +12,36 @@ beforeAll(async () => {
 afterAll(() => s?.close());
 
 /** A kit whose marketplace calls go through `wrap`, to drop responses or hang on purpose. */
-async function kitWith(wrap: (url: string, init: RequestInit | undefined, real: typeof fetch) => Promise<Response>, extra = {}) {
+async function kitWith(
+  wrap: (url: string, init: RequestInit | undefined, real: typeof fetch) => Promise<Response>,
+  extra = {},
+) {
   const { issuer: _i, fetch: _f, ...options } = s.kit.options;
-  return AgentKit.create({ ...options, ...extra, fetch: ((url: string, init?: RequestInit) => wrap(String(url), init, fetch)) as typeof fetch });
+  return AgentKit.create({
+    ...options,
+    ...extra,
+    fetch: ((url: string, init?: RequestInit) => wrap(String(url), init, fetch)) as typeof fetch,
+  });
 }
 
 async function user(subscribe = true) {
   const u = await signInToAgent(s);
-  if (subscribe) await call(u.browser, "POST", `/agents/${s.agent.id}/pricing/${s.agent.freeTierId}/checkout`, { returnUrl: `${s.agentUrl}/` });
-  const [row] = (await s.db.sql.query<{ userId: string }>(`SELECT "userId" FROM "account" WHERE "accountId" = $1`, [u.userId])).rows;
+  if (subscribe)
+    await call(u.browser, "POST", `/agents/${s.agent.id}/pricing/${s.agent.freeTierId}/checkout`, {
+      returnUrl: `${s.agentUrl}/`,
+    });
+  const [row] = (
+    await s.db.sql.query<{ userId: string }>(`SELECT "userId" FROM "account" WHERE "accountId" = $1`, [
+      u.userId,
+    ])
+  ).rows;
   return row!.userId;
 }
 
 async function ledgerRows(clientReqId: string) {
-  const { rows } = await s.t.mp.database.sql.query(`SELECT * FROM "usage_ledger" WHERE "clientReqId" = $1`, [clientReqId]);
+  const { rows } = await s.t.mp.database.sql.query(`SELECT * FROM "usage_ledger" WHERE "clientReqId" = $1`, [
+    clientReqId,
+  ]);
   return rows.length;
 }
 
@@ -75,7 +91,9 @@ describe("consume retries", () => {
     expect(consumeCalls).toBe(1);
     const unsubscribed = await user(false);
     consumeCalls = 0;
-    await expect(kit.client(unsubscribed).consume("messages", 1)).rejects.toBeInstanceOf(SubscriptionRequiredError);
+    await expect(kit.client(unsubscribed).consume("messages", 1)).rejects.toBeInstanceOf(
+      SubscriptionRequiredError,
+    );
     expect(consumeCalls).toBe(1);
   });
 
@@ -84,14 +102,16 @@ describe("consume retries", () => {
     const kit = await kitWith(
       async (url, init, real) =>
         url.endsWith("/consume")
-          ? new Promise<Response>((_resolve, reject) => init!.signal!.addEventListener("abort", () => reject(init!.signal!.reason)))
+          ? new Promise<Response>((_resolve, reject) =>
+              init!.signal!.addEventListener("abort", () => reject(init!.signal!.reason)),
+            )
           : real(url, init),
       { requestTimeoutMs: 200, maxAttempts: 3 },
     );
     const started = performance.now();
-    await expect(kit.client(userId).consume("messages", 1, { clientReqId: randomUUID() })).rejects.toBeInstanceOf(
-      MarketplaceUnavailableError,
-    );
+    await expect(
+      kit.client(userId).consume("messages", 1, { clientReqId: randomUUID() }),
+    ).rejects.toBeInstanceOf(MarketplaceUnavailableError);
     // 3 attempts × 200 ms plus at most ~300 ms of backoff.
     expect(performance.now() - started).toBeLessThan(2_000);
   });
@@ -99,10 +119,13 @@ describe("consume retries", () => {
   it("cached tier reads keep serving while the marketplace is down", async () => {
     const userId = await user();
     let down = false;
-    const kit = await kitWith(async (url, init, real) => {
-      if (down && url.includes("/me/subscriptions/")) throw new TypeError("fetch failed: ECONNREFUSED");
-      return real(url, init);
-    }, { tierCacheMs: 1 });
+    const kit = await kitWith(
+      async (url, init, real) => {
+        if (down && url.includes("/me/subscriptions/")) throw new TypeError("fetch failed: ECONNREFUSED");
+        return real(url, init);
+      },
+      { tierCacheMs: 1 },
+    );
     const fresh = await kit.client(userId).getTier();
     down = true;
     await new Promise((resolve) => setTimeout(resolve, 5));
