@@ -143,7 +143,7 @@ describe("JSON bodies", () => {
       ['{"name":""}', "application/json"],
       ['{"image":"javascript:alert(1)"}', "application/json"],
       ["[]", "application/json"],
-      ['{"a":'.repeat(500) + "1" + "}".repeat(500), "application/json"],
+      [`${'{"a":'.repeat(500)}1${"}".repeat(500)}`, "application/json"],
     ] as const) {
       const error = await expectError(await post(body, type), 400, "BAD_REQUEST");
       expect((error.error.details as { errors: unknown[] }).errors.length).toBeGreaterThan(0);
