@@ -184,9 +184,9 @@ export function useSignOut() {
           method: "POST",
         },
       );
-      client.clear();
-      if (result.endSessionUrl) window.location.assign(result.endSessionUrl);
-      else await client.invalidateQueries({ queryKey: ["agent-kit"] });
+      if (result.endSessionUrl) return window.location.assign(result.endSessionUrl);
+      // Every cached answer belonged to the signed-out user: drop them and ask again (the session is now null).
+      await client.resetQueries();
     },
     [request, client],
   );

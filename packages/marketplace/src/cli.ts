@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { createAuth } from "./auth/auth.ts";
 import { emptyClaimSource } from "./auth/claims.ts";
@@ -18,7 +18,8 @@ import { ensureAdmin, recordSignup } from "./users/service.ts";
 const USAGE = `marketplace <command> [options]
 
 Commands:
-  serve                              start the marketplace (default)
+  serve [--seed-demo [--agent-origin URL] [--demo-env-file F]]
+                                     start the marketplace (default); optionally seed the demo first
   migrate                            apply database migrations and exit
   create-admin --email E --password P [--name N]
                                      create (or promote) a platform admin
@@ -39,7 +40,7 @@ async function main(argv: string[]) {
   const [command = "serve", ...rest] = argv;
   if (command === "help" || command === "--help") return void console.log(USAGE);
   const config = loadConfig();
-  if (command === "serve") return serve();
+  if (command === "serve") return serve(rest);
 
   const database = await openDatabase(config.database);
   try {
@@ -50,8 +51,30 @@ async function main(argv: string[]) {
   }
 }
 
-async function serve() {
+async function serve(args: string[]) {
+  const { values } = parseArgs({
+    args,
+    options: {
+      "seed-demo": { type: "boolean", default: false },
+      "agent-origin": { type: "string" },
+      "demo-env-file": { type: "string" },
+    },
+  });
   const running = await startMarketplace();
+  if (values["seed-demo"]) {
+    const agentOrigin = (values["agent-origin"] ?? "http://localhost:3001").replace(/\/+$/, "");
+    const { agent } = await seedDemo(running.auth, running.database.db, {
+      agentOrigin,
+      devCheckout: running.config.devCheckout,
+    });
+    const lines = [
+      `AGENT_ID=${agent.id}`,
+      `AGENT_SLUG=${agent.slug}`,
+      `OAUTH_CLIENT_ID=${agent.oauthClientId}`,
+      "OAUTH_CLIENT_SECRET=",
+    ];
+    if (values["demo-env-file"]) writeFileSync(values["demo-env-file"], `${lines.join("\n")}\n`);
+  }
   const stop = async (signal: string) => {
     await running.close();
     console.log(`marketplace stopped (${signal})`);

@@ -4,7 +4,7 @@ import { applySpec } from "../catalog/spec.ts";
 import type { Db } from "../db/database.ts";
 import { pricingTiers, user } from "../db/schema.ts";
 import { activate, findLive } from "../subscriptions/service.ts";
-import { ensureAdmin } from "../users/service.ts";
+import { ensureAdmin, OPERATOR_HEADERS } from "../users/service.ts";
 
 export const DEMO = {
   admin: { email: "admin@example.com", password: "admin-password", name: "Platform Admin" },
@@ -25,7 +25,9 @@ export async function seedDemo(auth: Auth, db: Db, opts: { agentOrigin: string; 
     .from(user)
     .where(eq(user.email, DEMO.user.email))
     .limit(1);
-  const demoUserId = existing?.id ?? (await auth.api.signUpEmail({ body: { ...DEMO.user } })).user.id;
+  const demoUserId =
+    existing?.id ??
+    (await auth.api.signUpEmail({ body: { ...DEMO.user }, headers: OPERATOR_HEADERS })).user.id;
 
   const agent = await applySpec(
     db,

@@ -7,8 +7,8 @@ const COOKIE = "marketplace.csrf";
 /**
  * Double-submit CSRF protection for the server-rendered forms: a random
  * token in an HttpOnly SameSite=Lax cookie, echoed in a hidden field. A post
- * is accepted only when both match and, if the browser sent an Origin, it is
- * our own.
+ * is accepted only when both match and, if the browser sent a real Origin, it
+ * is our own.
  */
 export function issueCsrf(c: Context, secure: boolean): string {
   const existing = getCookie(c, COOKIE);
@@ -20,7 +20,8 @@ export function issueCsrf(c: Context, secure: boolean): string {
 
 export function verifyCsrf(c: Context, submitted: unknown, ownOrigin: string): boolean {
   const origin = c.req.header("origin");
-  if (origin && origin !== ownOrigin) return false;
+  // Pages send `Referrer-Policy: no-referrer`, so browsers post with `Origin: null`; the token still decides.
+  if (origin && origin !== "null" && origin !== ownOrigin) return false;
   const cookie = getCookie(c, COOKIE);
   if (typeof submitted !== "string" || !cookie || submitted.length !== cookie.length) return false;
   return timingSafeEqual(Buffer.from(submitted), Buffer.from(cookie));

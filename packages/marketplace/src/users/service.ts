@@ -1,7 +1,10 @@
 import { eq } from "drizzle-orm";
-import type { Auth } from "../auth/auth.ts";
+import { type Auth, CLIENT_IP_HEADER } from "../auth/auth.ts";
 import type { Db } from "../db/database.ts";
 import { interactions, user } from "../db/schema.ts";
+
+/** Operator actions (CLI, seeding) come from this machine; naming it keeps the rate limiter out of the shared bucket. */
+export const OPERATOR_HEADERS = new Headers({ [CLIENT_IP_HEADER]: "127.0.0.1" });
 
 /** Records the contract's `user_signup` interaction for a new user. */
 export async function recordSignup(db: Db, created: { id: string; email: string }) {
@@ -23,6 +26,7 @@ export async function ensureAdmin(
   if (!id) {
     const created = await auth.api.signUpEmail({
       body: { email, password: input.password, name: input.name ?? "Platform admin" },
+      headers: OPERATOR_HEADERS,
     });
     id = created.user.id;
   }

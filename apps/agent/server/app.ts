@@ -1,0 +1,269 @@
+import { existsSync } from "node:fs";
+import { type AgentKit, MarketplaceError } from "@amp/agent-kit";
+import { expressAdapter } from "@amp/agent-kit/express";
+import type { Connection } from "@amp/db";
+import express, { type NextFunction, type Request, type Response } from "express";
+import type { Logger } from "pino";
+import { z } from "zod";
+import { citationsOf, extractiveAnswer, llmAnswer, passagesOf, retrieve } from "./answer.ts";
+import type { AgentConfig } from "./config.ts";
+import { type KnowledgeBases, NotFoundError } from "./kb.ts";
+
+const NameSchema = z.strictObject({
+  name: z.string().trim().min(1, "a name is required").max(80, "at most 80 characters"),
+});
+const QuestionSchema = z.strictObject({
+  question: z.string().trim().min(1, "ask something").max(2_000, "at most 2,000 characters"),
+});
+
+/** Tracks open SSE streams so shutdown can end them cleanly. */
+export class Streams {
+  private readonly open = new Set<Response>();
+  add(res: Response) {
+    this.open.add(res);
+    res.on("close", () => this.open.delete(res));
+  }
+  endAll() {
+    for (const res of this.open) {
+      res.write("event: shutdown\ndata: {}\n\n");
+      res.end();
+    }
+  }
+}
+
+/** The knowledge-base assistant: agent-kit's routes plus knowledge bases, documents, questions and the web app. */
+export function createAgentApp(deps: {
+  config: AgentConfig;
+  kit: AgentKit;
+  kbs: KnowledgeBases;
+  database: Connection;
+  logger: Logger;
+  streams: Streams;
+}) {
+  const { config, kit, kbs, logger, streams } = deps;
+  const mp = expressAdapter(kit);
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", false);
+
+  app.use((req, res, next) => {
+    const started = performance.now();
+    res.on("finish", () =>
+      logger.info(
+        {
+          method: req.method,
+          path: req.path,
+          status: res.statusCode,
+          ms: Math.round(performance.now() - started),
+        },
+        "request",
+      ),
+    );
+    next();
+  });
+
+  app.get("/health", (_req, res) => void res.json({ status: "ok" }));
+  app.get("/ready", async (_req, res) => {
+    try {
+      await deps.database.sql.query("SELECT 1");
+      res.json({ status: "ready" });
+    } catch {
+      res.status(503).json({ status: "database unavailable" });
+    }
+  });
+
+  app.use(mp.router());
+  const documentLimit = Math.ceil(config.maxDocumentBytes * 1.1) + 1_024;
+  app.use("/api", express.json({ limit: documentLimit }));
+  const user = mp.requireUser();
+  const body = <T extends z.ZodType>(schema: T, req: Request): z.infer<T> => {
+    const parsed = schema.safeParse(req.body);
+    if (!parsed.success)
+      throw new BadRequest(
+        parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; "),
+      );
+    return parsed.data;
+  };
+
+  app.get(
+    "/api/features",
+    user,
+    mp.marketplaceRoute(
+      async (_req, res, u) => void res.json({ voice: await kit.client(u.id).feature("voice") }),
+    ),
+  );
+
+  app.get(
+    "/api/kbs",
+    user,
+    async (_req, res) => void res.json({ knowledgeBases: await kbs.list(res.locals.user!.id) }),
+  );
+
+  // Create: charge first with an id derived from the new KB, insert, and give the unit back if the insert fails.
+  app.post(
+    "/api/kbs",
+    user,
+    mp.marketplaceRoute(async (req, res, u) => {
+      const { name } = body(NameSchema, req);
+      const id = kbs.newId();
+      const client = kit.client(u.id);
+      await client.consume("knowledge-bases", 1, { clientReqId: `create-${id}` });
+      try {
+        res.status(201).json({ knowledgeBase: await kbs.create(u.id, id, name) });
+      } catch (error) {
+        await client.release("knowledge-bases", 1, { clientReqId: `release-${id}` });
+        throw error;
+      }
+    }),
+  );
+  app.get("/api/kbs/:id", user, async (req, res) => {
+    const kb = await kbs.get(res.locals.user!.id, String(req.params.id));
+    res.json({
+      knowledgeBase: kb,
+      documents: await kbs.documents(kb.id),
+      messages: (await kbs.history(kb.id)).reverse(),
+    });
+  });
+  app.patch("/api/kbs/:id", user, async (req, res) => {
+    res.json({
+      knowledgeBase: await kbs.rename(res.locals.user!.id, String(req.params.id), body(NameSchema, req).name),
+    });
+  });
+  // Delete: hide, release with a deterministic id (a repeat never releases twice), then purge.
+  app.delete(
+    "/api/kbs/:id",
+    user,
+    mp.marketplaceRoute(async (req, res, u) => {
+      const kb = await kbs.markDeleting(u.id, String(req.params.id));
+      await kit.client(u.id).release("knowledge-bases", 1, { clientReqId: `release-${kb.id}` });
+      await kbs.purge(kb.id);
+      res.json({ deleted: true });
+    }),
+  );
+
+  app.post("/api/kbs/:id/documents", user, async (req, res) => {
+    const kb = await kbs.get(res.locals.user!.id, String(req.params.id));
+    const parsed = z
+      .strictObject({
+        title: z.string().trim().min(1, "a title is required").max(200),
+        content: z.string().min(1, "the document is empty"),
+      })
+      .safeParse(req.body);
+    if (!parsed.success)
+      throw new BadRequest(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+    if (Buffer.byteLength(parsed.data.content) > config.maxDocumentBytes) {
+      return void res.status(413).json({
+        error: "document_too_large",
+        message: `Documents are limited to ${Math.round(config.maxDocumentBytes / 1000)} kB.`,
+      });
+    }
+    if (parsed.data.content.includes("\u0000"))
+      throw new BadRequest("content: only text and Markdown documents are supported");
+    res.status(201).json({ document: await kbs.addDocument(kb.id, parsed.data.title, parsed.data.content) });
+  });
+  app.delete("/api/kbs/:id/documents/:documentId", user, async (req, res) => {
+    const kb = await kbs.get(res.locals.user!.id, String(req.params.id));
+    await kbs.deleteDocument(kb.id, String(req.params.documentId));
+    res.json({ deleted: true });
+  });
+
+  // Ask: charged before anything runs; the answer streams over Server-Sent Events.
+  app.post(
+    "/api/kbs/:id/ask",
+    user,
+    async (req, res, next) => {
+      try {
+        const kb = await kbs.get(res.locals.user!.id, String(req.params.id));
+        const { question } = body(QuestionSchema, req);
+        res.locals.question = question;
+        res.locals.kb = kb;
+        next();
+      } catch (error) {
+        next(error);
+      }
+    },
+    mp.chargeable("messages"),
+    async (_req, res) => {
+      const kb = res.locals.kb as { id: string };
+      const question = res.locals.question as string;
+      await kbs.record(kb.id, "user", question);
+      const passages = retrieve(passagesOf(await kbs.documentContents(kb.id)), question);
+      const citations = citationsOf(passages);
+      res.writeHead(200, {
+        "content-type": "text/event-stream",
+        "cache-control": "no-store",
+        connection: "keep-alive",
+        "x-accel-buffering": "no",
+      });
+      streams.add(res);
+      const send = (event: string, data: unknown) =>
+        res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      send("charge", {
+        remaining: res.locals.charge?.remaining ?? null,
+        resetsAt: res.locals.charge?.resetsAt ?? null,
+      });
+      send("citations", citations);
+      const aborted = new AbortController();
+      res.on("close", () => aborted.abort());
+      let answer = "";
+      try {
+        const stream = config.llm
+          ? llmAnswer(config.llm, question, passages, aborted.signal)
+          : extractiveAnswer(passages);
+        for await (const token of stream) {
+          if (aborted.signal.aborted) break;
+          answer += token;
+          send("token", token);
+        }
+      } catch (error) {
+        logger.warn(
+          { err: { message: (error as Error).message } },
+          "generated answer failed; falling back to the extractive one",
+        );
+        if (!answer) {
+          for await (const token of extractiveAnswer(passages)) {
+            answer += token;
+            send("token", token);
+          }
+        }
+      }
+      await kbs.record(kb.id, "assistant", answer, citations);
+      send("done", {});
+      res.end();
+    },
+  );
+
+  if (existsSync(config.webDist)) {
+    app.use(express.static(config.webDist, { index: false, maxAge: "1h" }));
+    // The web app's routes; API paths never fall through to it.
+    app.get(/^\/(?!api\/|me$|health$|ready$).*/, (_req, res) => res.sendFile(`${config.webDist}/index.html`));
+  }
+
+  app.use(
+    (req: Request, res: Response) =>
+      void res.status(404).json({ error: "not_found", message: `No route for ${req.method} ${req.path}` }),
+  );
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (error instanceof BadRequest)
+      return void res.status(400).json({ error: "bad_request", message: error.message });
+    if (error instanceof NotFoundError)
+      return void res.status(404).json({ error: "not_found", message: error.message });
+    if ((error as { type?: string }).type === "entity.too.large") {
+      return void res.status(413).json({
+        error: "too_large",
+        message: `Documents are limited to ${Math.round(config.maxDocumentBytes / 1000)} kB.`,
+      });
+    }
+    if ((error as { type?: string }).type === "entity.parse.failed")
+      return void res.status(400).json({ error: "bad_request", message: "Malformed JSON." });
+    if (error instanceof MarketplaceError) {
+      const reply = kit.replyFor(error);
+      return void res.status(reply.status).json(reply.body);
+    }
+    logger.error({ err: error }, "unhandled error");
+    if (!res.headersSent) res.status(500).json({ error: "internal_error", message: "Something went wrong." });
+  });
+  return app;
+}
+
+class BadRequest extends Error {}

@@ -1,0 +1,87 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+
+/** Every variable the agent reads (the seed's local-development list plus ours); see apps/agent/.env.example. */
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  AGENT_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
+  AGENT_HOST: z.string().default("127.0.0.1"),
+  BACKEND_URL: z.url().optional(),
+  FRONTEND_ORIGIN: z.url().optional(),
+  MARKETPLACE_API_URL: z.url().default("http://localhost:4000"),
+  OAUTH_CLIENT_ID: z.string().min(1, "required: the agent's client id from its marketplace registration"),
+  OAUTH_CLIENT_SECRET: z
+    .literal("", { error: "must be empty: agents are public clients (PKCE, no secret)" })
+    .default(""),
+  AGENT_ID: z.string().min(1, "required: the agent's id from its marketplace registration"),
+  AGENT_SLUG: z.string().min(1, "required: the agent's slug"),
+  AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
+    .optional(),
+  AGENT_DATA_DIR: z.string().optional(),
+  WEB_DIST_DIR: z.string().optional(),
+  MAX_DOCUMENT_BYTES: z.coerce.number().int().positive().default(200_000),
+  LLM_BASE_URL: z.url().optional(),
+  LLM_API_KEY: z.string().optional(),
+  LLM_MODEL: z.string().optional(),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type AgentConfig = ReturnType<typeof loadConfig>;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Validated once at start-up; every problem is named in one error. */
+export function loadConfig(env: Record<string, string | undefined> = process.env) {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      `Invalid agent configuration:\n${parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n")}`,
+    );
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (e.NODE_ENV === "production" && !e.AUTH_SECRET) problems.push("  AUTH_SECRET: required in production");
+  const llm = [e.LLM_BASE_URL, e.LLM_API_KEY, e.LLM_MODEL];
+  if (llm.some(Boolean) && !llm.every(Boolean))
+    problems.push("  LLM_BASE_URL, LLM_API_KEY, LLM_MODEL: set all three or none");
+  if (problems.length) throw new ConfigError(`Invalid agent configuration:\n${problems.join("\n")}`);
+  const dataDir = resolve(e.AGENT_DATA_DIR ?? `${REPO_ROOT}/.data/agent`);
+  return {
+    env: e.NODE_ENV,
+    port: e.AGENT_PORT,
+    host: e.AGENT_HOST,
+    backendUrl: (e.BACKEND_URL ?? `http://localhost:${e.AGENT_PORT}`).replace(/\/+$/, ""),
+    frontendOrigin: e.FRONTEND_ORIGIN,
+    marketplaceUrl: e.MARKETPLACE_API_URL.replace(/\/+$/, ""),
+    clientId: e.OAUTH_CLIENT_ID,
+    agentId: e.AGENT_ID,
+    agentSlug: e.AGENT_SLUG,
+    secret: e.AUTH_SECRET ?? developmentSecret(dataDir),
+    database: e.DATABASE_URL ? { url: e.DATABASE_URL } : { dataDir: `${dataDir}/pg` },
+    webDist: resolve(e.WEB_DIST_DIR ?? `${REPO_ROOT}/apps/agent/web/dist`),
+    maxDocumentBytes: e.MAX_DOCUMENT_BYTES,
+    llm: e.LLM_BASE_URL
+      ? { baseUrl: e.LLM_BASE_URL.replace(/\/+$/, ""), apiKey: e.LLM_API_KEY!, model: e.LLM_MODEL! }
+      : null,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+function developmentSecret(dataDir: string) {
+  const file = `${dataDir}/auth-secret`;
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString("base64url");
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}

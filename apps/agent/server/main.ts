@@ -1,0 +1,68 @@
+import { createServer } from "node:http";
+import { fileURLToPath } from "node:url";
+import { agentKitMigrations, createAgentKit } from "@amp/agent-kit";
+import { connect, migrate } from "@amp/db";
+import pino from "pino";
+import { createAgentApp, Streams } from "./app.ts";
+import { ConfigError, loadConfig } from "./config.ts";
+import { KnowledgeBases, schema } from "./kb.ts";
+
+const MIGRATIONS = { name: "agent", dir: fileURLToPath(new URL("../migrations/", import.meta.url)) };
+
+async function main() {
+  const config = loadConfig();
+  const logger = pino({
+    level: config.logLevel,
+    base: { service: "agent" },
+    redact: {
+      paths: ["*.password", "*.token", "*.accessToken", "*.refreshToken", "*.cookie", "*.authorization"],
+      censor: "[redacted]",
+    },
+  });
+  const database = await connect(config.database);
+  await migrate(database.sql, [agentKitMigrations, MIGRATIONS]);
+  const kit = await createAgentKit({
+    marketplaceUrl: config.marketplaceUrl,
+    allowInsecureMarketplace: config.env !== "production",
+    agentId: config.agentId,
+    agentSlug: config.agentSlug,
+    clientId: config.clientId,
+    baseURL: config.backendUrl,
+    secret: config.secret,
+    database,
+    ...(config.frontendOrigin
+      ? { cookieMode: "cross-origin" as const, frontendOrigin: config.frontendOrigin }
+      : {}),
+  });
+  const streams = new Streams();
+  const app = createAgentApp({
+    config,
+    kit,
+    kbs: new KnowledgeBases(database.drizzle(schema)),
+    database,
+    logger,
+    streams,
+  });
+  const server = createServer(app);
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+  logger.info({ url: config.backendUrl }, "agent ready");
+  console.log(`\n  Agent ready at ${config.backendUrl}\n`);
+
+  const stop = async (signal: string) => {
+    logger.info({ signal }, "shutting down");
+    streams.endAll();
+    server.close();
+    server.closeIdleConnections();
+    setTimeout(() => server.closeAllConnections(), 5_000).unref();
+    await database.close();
+    process.exit(0);
+  };
+  process.once("SIGINT", () => void stop("SIGINT"));
+  process.once("SIGTERM", () => void stop("SIGTERM"));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+});

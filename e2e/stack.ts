@@ -1,0 +1,67 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Browser, chromium } from "playwright-core";
+
+export const CHROMIUM = "/usr/bin/chromium";
+export const hasChromium = existsSync(CHROMIUM);
+const ROOT = new URL("..", import.meta.url).pathname;
+
+/** Runs exactly what `npm start` runs (scripts/stack.ts), on spare ports and a throwaway data directory. */
+export async function startStack(opts: {
+  marketplacePort: number;
+  agentPort: number;
+  env?: Record<string, string>;
+}) {
+  const dataDir = mkdtempSync(join(tmpdir(), "amp-e2e-"));
+  const output: string[] = [];
+  const child: ChildProcess = spawn(join(ROOT, "node_modules/.bin/tsx"), ["scripts/stack.ts", "start"], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      STACK_DATA_DIR: dataDir,
+      MARKETPLACE_PORT: String(opts.marketplacePort),
+      AGENT_PORT: String(opts.agentPort),
+      LOG_LEVEL: "warn",
+      ...opts.env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  child.stdout!.on("data", (c) => output.push(String(c)));
+  child.stderr!.on("data", (c) => output.push(String(c)));
+  const agentUrl = `http://localhost:${opts.agentPort}`;
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (output.join("").includes("Ready in")) break;
+    if (child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`stack did not start:\n${output.join("")}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    agentUrl,
+    marketplaceUrl: `http://localhost:${opts.marketplacePort}`,
+    output,
+    async stop() {
+      if (child.pid) process.kill(-child.pid, "SIGTERM");
+      await new Promise((r) => (child.exitCode !== null ? r(null) : child.once("exit", r)));
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--no-first-run",
+      "--disable-sync",
+    ],
+  });
+}

@@ -1,0 +1,131 @@
+import { mkdirSync } from "node:fs";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hasChromium, launchChromium, startStack } from "./stack.ts";
+
+const ARTIFACTS = new URL("./artifacts/", import.meta.url).pathname;
+mkdirSync(ARTIFACTS, { recursive: true });
+
+describe.skipIf(!hasChromium)("the whole system in a real browser (npm start + Chromium)", () => {
+  let stack: Awaited<ReturnType<typeof startStack>>;
+  let browser: Browser;
+  let page: Page;
+  const consoleErrors: string[] = [];
+  let step = 0;
+  const shot = (name: string) =>
+    page.screenshot({ path: `${ARTIFACTS}${String(++step).padStart(2, "0")}-${name}.png`, fullPage: true });
+
+  beforeAll(async () => {
+    // Access tokens live 75 s and agent-kit refreshes 60 s early, so the story crosses a silent refresh.
+    stack = await startStack({
+      marketplacePort: 4310,
+      agentPort: 3310,
+      env: { ACCESS_TOKEN_TTL_SECONDS: "75" },
+    });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    page.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text()));
+    page.on("dialog", (d) => void d.accept());
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  it("signs in through the marketplace, uses the free tier to the cap, upgrades, and signs out", {
+    timeout: 180_000,
+  }, async () => {
+    // Signed out → the agent's sign-in screen → the marketplace sign-in page.
+    await page.goto(stack.agentUrl);
+    await page.getByRole("button", { name: "Sign in with the marketplace" }).waitFor();
+    await shot("agent-signed-out");
+    await page.getByRole("button", { name: "Sign in with the marketplace" }).click();
+    await page.waitForURL(`${stack.marketplaceUrl}/sign-in**`);
+    await page.getByLabel("Email").fill("demo@example.com");
+    await page.getByLabel("Password").fill("demo-password");
+    await shot("marketplace-sign-in");
+    await page.getByRole("button", { name: "Sign in" }).click();
+
+    // Back in the agent with its own session, on Free.
+    await page.waitForURL(`${stack.agentUrl}/**`);
+    await expect.poll(() => page.getByTestId("tier-badge").textContent()).toBe("Free");
+    const cookies = (await page.context().cookies()).map((c) => c.name);
+    expect(cookies).toEqual(expect.arrayContaining(["marketplace.session_token", "agent.session_token"]));
+    await shot("agent-free");
+
+    // A knowledge base with a document, and a grounded, streamed answer with a citation.
+    await page.getByLabel("New knowledge base").fill("Team handbook");
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("heading", { name: "Team handbook" }).waitFor();
+    await page.getByLabel("Title").fill("Holidays");
+    await page
+      .getByLabel("Paste text or Markdown")
+      .fill(
+        "Everyone gets 28 days of paid holiday a year.\n\nHoliday requests go to your team lead at least two weeks ahead.",
+      );
+    await page.getByRole("button", { name: "Add document" }).click();
+    await page.getByText("Documents (1)").waitFor();
+    await page.getByLabel("Your question").fill("How many days of holiday do I get?");
+    await page.getByRole("button", { name: "Ask" }).click();
+    await page.getByText("28 days of paid holiday").first().waitFor();
+    await page.getByText("[1] Holidays").first().waitFor();
+    await page.getByTestId("voice-locked").first().waitFor();
+    await shot("answer-with-citation");
+
+    // The access token expires (75 s, refreshed 60 s early): the next actions refresh silently.
+    await page.waitForTimeout(16_000);
+
+    // Ask until the messages quota (20 on Free) runs out: the upgrade prompt appears.
+    for (let i = 0; i < 25; i++) {
+      if (await page.getByRole("link", { name: "Upgrade your plan" }).isVisible()) break;
+      await page.getByLabel("Your question").fill(`When do holiday requests go in? (${i})`);
+      await page.getByRole("button", { name: "Ask" }).click();
+      await page.waitForFunction(() => !document.querySelector(".ask button")?.hasAttribute("disabled"));
+    }
+    await page.getByRole("link", { name: "Upgrade your plan" }).waitFor();
+    await expect.poll(() => page.getByTestId("tier-badge").textContent()).toBe("Free");
+    await shot("quota-exhausted");
+
+    // Upgrade on the marketplace (development checkout) and come back: Pro, no new sign-in.
+    await page.getByRole("link", { name: "Upgrade your plan" }).click();
+    await page.waitForURL(`${stack.marketplaceUrl}/pricing/kb-assistant**`);
+    await shot("marketplace-pricing");
+    await page.getByRole("button", { name: "Subscribe to Pro" }).click();
+    await page.getByText("Development checkout").waitFor();
+    await shot("dev-checkout");
+    await page.getByRole("button", { name: "Confirm (no charge)" }).click();
+    await page.waitForURL(`${stack.agentUrl}/**`);
+    await expect.poll(() => page.getByTestId("tier-badge").textContent(), { timeout: 20_000 }).toBe("Pro");
+    await page.getByTestId("voice-on").waitFor();
+    await shot("agent-pro-voice");
+
+    // Delete the knowledge base: its unit is released and the meter drops.
+    await expect.poll(() => page.getByTestId("meter-knowledge-bases").getAttribute("value")).toBe("1");
+    await page.getByRole("button", { name: "Delete" }).click();
+    await page.getByText("Create a knowledge base to begin.").waitFor();
+    await expect.poll(() => page.getByTestId("meter-knowledge-bases").getAttribute("value")).toBe("0");
+
+    // Sign out of the agent.
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("button", { name: "Sign in with the marketplace" }).waitFor();
+    await shot("signed-out");
+
+    expect(consoleErrors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
+  });
+
+  it("is usable at 375 px", { timeout: 60_000 }, async () => {
+    const phone = await browser.newPage({ viewport: { width: 375, height: 740 } });
+    await phone.goto(stack.agentUrl);
+    await phone.getByRole("button", { name: "Sign in with the marketplace" }).waitFor();
+    const overflow = await phone.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+    expect(overflow).toBeLessThanOrEqual(0);
+    await phone.goto(`${stack.marketplaceUrl}/pricing/kb-assistant`);
+    expect(
+      await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth),
+    ).toBeLessThanOrEqual(0);
+    await phone.screenshot({ path: `${ARTIFACTS}20-pricing-375px.png`, fullPage: true });
+    await phone.close();
+  });
+});

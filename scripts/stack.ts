@@ -1,0 +1,171 @@
+/**
+ * One command for the whole system: `npm start` (or `npm run dev`).
+ *
+ * Starts the marketplace (port MARKETPLACE_PORT, default 4000) on embedded
+ * PostgreSQL under .data/, seeds the demo idempotently, then starts the
+ * reference agent (AGENT_PORT, default 3001) serving the built web app — or,
+ * with `dev`, Vite's dev server on 5173 in front of it, with servers
+ * restarting on change. Ctrl-C stops everything.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
+const BIN = join(ROOT, "node_modules/.bin");
+const mode = process.argv[2] === "dev" ? "dev" : "start";
+const marketplacePort = Number(process.env.MARKETPLACE_PORT ?? 4000);
+const agentPort = Number(process.env.AGENT_PORT ?? 3001);
+const webPort = 5173;
+const marketplaceUrl = `http://localhost:${marketplacePort}`;
+const agentUrl = `http://localhost:${agentPort}`;
+/** Where browsers reach the agent: the Vite dev server in dev mode (it proxies /api and /me). */
+const publicAgentUrl = mode === "dev" ? `http://localhost:${webPort}` : agentUrl;
+/** Everything lives here; `STACK_DATA_DIR` lets tests run a stack beside the developer's. */
+const dataDir = resolve(process.env.STACK_DATA_DIR ?? join(ROOT, ".data"));
+const demoEnvFile = join(dataDir, "demo.env");
+const children: ChildProcess[] = [];
+let stopping = false;
+
+function run(name: string, command: string, args: string[], env: Record<string, string> = {}): ChildProcess {
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? "warn", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  for (const stream of [child.stdout!, child.stderr!]) {
+    stream.setEncoding("utf8");
+    stream.on("data", (chunk: string) => {
+      for (const line of chunk.split("\n")) if (line.trim()) process.stdout.write(`[${name}] ${line}\n`);
+    });
+  }
+  child.on("exit", (code) => {
+    if (!stopping) {
+      console.error(`\n${name} exited (${code ?? "signal"}); stopping.`);
+      void stop(1);
+    }
+  });
+  children.push(child);
+  return child;
+}
+
+async function stop(code = 0) {
+  stopping = true;
+  for (const child of children) child.kill("SIGTERM");
+  setTimeout(() => process.exit(code), 3_000).unref();
+  await Promise.all(
+    children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r)))),
+  );
+  process.exit(code);
+}
+
+async function waitFor(url: string, seconds = 60) {
+  const deadline = Date.now() + seconds * 1000;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`${url} did not become ready in ${seconds}s`);
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds the web app when there is no build or the sources are newer. */
+function ensureWebBuild(): Promise<void> {
+  const dist = join(ROOT, "apps/agent/web/dist/index.html");
+  const sources = [join(ROOT, "apps/agent/web/src"), join(ROOT, "packages/agent-kit/src")];
+  if (existsSync(dist) && statSync(dist).mtimeMs > Math.max(...sources.map(newestMtime)))
+    return Promise.resolve();
+  console.log("Building the agent's web app…");
+  return new Promise((resolveBuild, reject) => {
+    const build = spawn(join(BIN, "vite"), ["build", "apps/agent/web", "--logLevel", "warn"], {
+      cwd: ROOT,
+      stdio: "inherit",
+    });
+    build.on("exit", (code) =>
+      code === 0 ? resolveBuild() : reject(new Error(`web build failed (${code})`)),
+    );
+  });
+}
+
+function readEnvFile(file: string): Record<string, string> {
+  return Object.fromEntries(
+    readFileSync(file, "utf8")
+      .split("\n")
+      .filter((l) => l.includes("="))
+      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+  );
+}
+
+async function main() {
+  process.once("SIGINT", () => void stop(0));
+  process.once("SIGTERM", () => void stop(0));
+  mkdirSync(dataDir, { recursive: true });
+  const started = performance.now();
+  const build = mode === "start" ? ensureWebBuild() : Promise.resolve();
+
+  const watch = mode === "dev" ? ["watch"] : [];
+  rmSync(demoEnvFile, { force: true });
+  run(
+    "marketplace",
+    join(BIN, "tsx"),
+    [
+      ...watch,
+      "packages/marketplace/src/cli.ts",
+      "serve",
+      "--seed-demo",
+      "--agent-origin",
+      publicAgentUrl,
+      "--demo-env-file",
+      demoEnvFile,
+    ],
+    {
+      MARKETPLACE_PORT: String(marketplacePort),
+      MARKETPLACE_DATA_DIR: join(dataDir, "marketplace"),
+    },
+  );
+  await waitFor(`${marketplaceUrl}/ready`);
+  while (!existsSync(demoEnvFile)) await new Promise((r) => setTimeout(r, 100));
+  await build;
+
+  run("agent", join(BIN, "tsx"), [...watch, "apps/agent/server/main.ts"], {
+    ...readEnvFile(demoEnvFile),
+    AGENT_PORT: String(agentPort),
+    AGENT_DATA_DIR: join(dataDir, "agent"),
+    MARKETPLACE_API_URL: marketplaceUrl,
+    BACKEND_URL: publicAgentUrl,
+  });
+  await waitFor(`${agentUrl}/ready`);
+  if (mode === "dev") {
+    run("web", join(BIN, "vite"), ["apps/agent/web", "--port", String(webPort), "--strictPort"], {
+      AGENT_URL: agentUrl,
+    });
+    await waitFor(publicAgentUrl);
+  }
+  console.log(`
+  Ready in ${((performance.now() - started) / 1000).toFixed(1)} s.
+
+  Open the agent:      ${publicAgentUrl}
+  The marketplace:     ${marketplaceUrl}  (pricing: ${marketplaceUrl}/pricing/kb-assistant, API docs: ${marketplaceUrl}/docs)
+
+  Demo user:           demo@example.com / demo-password   (on the Free plan)
+  Platform admin:      admin@example.com / admin-password
+
+  Data lives in .data/ (npm run reset wipes it). Ctrl-C stops everything.
+`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  void stop(1);
+});
