@@ -129,3 +129,65 @@ describe.skipIf(!hasChromium)("the whole system in a real browser (npm start + C
     await phone.close();
   });
 });
+
+describe.skipIf(!hasChromium)("the same story with the web app on another origin (cross-origin mode)", () => {
+  let stack: Awaited<ReturnType<typeof startStack>>;
+  let browser: Browser;
+  const webUrl = "http://localhost:5320";
+
+  beforeAll(async () => {
+    stack = await startStack({
+      marketplacePort: 4320,
+      agentPort: 3320,
+      env: { CROSS_ORIGIN_WEB_PORT: "5320" },
+    });
+    browser = await launchChromium();
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  it("signs in back to the web app, works with credentials across origins, and signs out", {
+    timeout: 120_000,
+  }, async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on(
+      "console",
+      (m) => m.type() === "error" && !/Failed to load resource/.test(m.text()) && errors.push(m.text()),
+    );
+    page.on("dialog", (d) => void d.accept());
+    await page.goto(webUrl);
+    await page.getByRole("button", { name: "Sign in with the marketplace" }).click();
+    await page.waitForURL(`${stack.marketplaceUrl}/sign-in**`);
+    await page.getByLabel("Email").fill("demo@example.com");
+    await page.getByLabel("Password").fill("demo-password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(`${webUrl}/**`);
+    await expect.poll(() => page.getByTestId("tier-badge").textContent()).toBe("Free");
+    const session = (await page.context().cookies(stack.agentUrl)).find((c) =>
+      c.name.endsWith("agent.session_token"),
+    )!;
+    expect(session).toMatchObject({ sameSite: "None", secure: true, httpOnly: true });
+
+    await page.getByLabel("New knowledge base").fill("Cross-origin notes");
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.getByLabel("Title").fill("Origins");
+    await page
+      .getByLabel("Paste text or Markdown")
+      .fill("The web app and the API live on different origins.");
+    await page.getByRole("button", { name: "Add document" }).click();
+    await page.getByText("Documents (1)").waitFor();
+    await page.getByLabel("Your question").fill("Where do the web app and the API live?");
+    await page.getByRole("button", { name: "Ask" }).click();
+    await page.getByText("different origins").first().waitFor();
+    await page.screenshot({ path: `${ARTIFACTS}30-cross-origin-answer.png`, fullPage: true });
+
+    await page.getByRole("button", { name: "Delete" }).click();
+    await page.getByText("Create a knowledge base to begin.").waitFor();
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("button", { name: "Sign in with the marketplace" }).waitFor();
+    expect(errors).toEqual([]);
+  });
+});

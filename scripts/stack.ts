@@ -9,7 +9,8 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { createServer } from "node:http";
+import { extname, join, normalize, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
@@ -22,6 +23,12 @@ const marketplaceUrl = `http://localhost:${marketplacePort}`;
 const agentUrl = `http://localhost:${agentPort}`;
 /** Where browsers reach the agent: the Vite dev server in dev mode (it proxies /api and /me). */
 const publicAgentUrl = mode === "dev" ? `http://localhost:${webPort}` : agentUrl;
+/**
+ * Cross-origin mode (`CROSS_ORIGIN_WEB_PORT=5320 npm start`): the web app is built against the API's absolute
+ * URL and served from its own origin; the agent answers with SameSite=None cookies and CORS for that origin.
+ */
+const crossOriginPort = process.env.CROSS_ORIGIN_WEB_PORT ? Number(process.env.CROSS_ORIGIN_WEB_PORT) : null;
+const frontendOrigin = crossOriginPort ? `http://localhost:${crossOriginPort}` : null;
 /** Everything lives here; `STACK_DATA_DIR` lets tests run a stack beside the developer's. */
 const dataDir = resolve(process.env.STACK_DATA_DIR ?? join(ROOT, ".data"));
 const demoEnvFile = join(dataDir, "demo.env");
@@ -81,21 +88,56 @@ function newestMtime(dir: string): number {
 }
 
 /** Builds the web app when there is no build or the sources are newer. */
-function ensureWebBuild(): Promise<void> {
-  const dist = join(ROOT, "apps/agent/web/dist/index.html");
+function ensureWebBuild(outDir = "dist", apiBase = ""): Promise<void> {
+  const dist = join(ROOT, "apps/agent/web", outDir, "index.html");
   const sources = [join(ROOT, "apps/agent/web/src"), join(ROOT, "packages/agent-kit/src")];
   if (existsSync(dist) && statSync(dist).mtimeMs > Math.max(...sources.map(newestMtime)))
     return Promise.resolve();
   console.log("Building the agent's web app…");
   return new Promise((resolveBuild, reject) => {
-    const build = spawn(join(BIN, "vite"), ["build", "apps/agent/web", "--logLevel", "warn"], {
+    const args = [
+      "build",
+      "apps/agent/web",
+      "--logLevel",
+      "warn",
+      "--outDir",
+      join(ROOT, "apps/agent/web", outDir),
+    ];
+    const build = spawn(join(BIN, "vite"), args, {
       cwd: ROOT,
       stdio: "inherit",
+      env: { ...process.env, VITE_API_BASE: apiBase },
     });
     build.on("exit", (code) =>
       code === 0 ? resolveBuild() : reject(new Error(`web build failed (${code})`)),
     );
   });
+}
+
+/** A minimal static server for the cross-origin web app (single-page: unknown paths get index.html). */
+function serveStatic(dir: string, port: number) {
+  const types: Record<string, string> = {
+    ".html": "text/html",
+    ".js": "text/javascript",
+    ".css": "text/css",
+    ".map": "application/json",
+  };
+  const server = createServer((req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname)).replace(
+      /^(\.\.[/\\])+/,
+      "",
+    );
+    let file = join(dir, path);
+    if (!file.startsWith(dir) || !existsSync(file) || statSync(file).isDirectory())
+      file = join(dir, "index.html");
+    try {
+      const body = readFileSync(file);
+      res.writeHead(200, { "content-type": types[extname(file)] ?? "application/octet-stream" }).end(body);
+    } catch {
+      res.writeHead(404).end("not found");
+    }
+  });
+  server.listen(port, "127.0.0.1");
 }
 
 function readEnvFile(file: string): Record<string, string> {
@@ -112,7 +154,12 @@ async function main() {
   process.once("SIGTERM", () => void stop(0));
   mkdirSync(dataDir, { recursive: true });
   const started = performance.now();
-  const build = mode === "start" ? ensureWebBuild() : Promise.resolve();
+  const build =
+    mode !== "start"
+      ? Promise.resolve()
+      : frontendOrigin
+        ? ensureWebBuild("dist-cross-origin", agentUrl)
+        : ensureWebBuild();
 
   const watch = mode === "dev" ? ["watch"] : [];
   rmSync(demoEnvFile, { force: true });
@@ -144,8 +191,10 @@ async function main() {
     AGENT_DATA_DIR: join(dataDir, "agent"),
     MARKETPLACE_API_URL: marketplaceUrl,
     BACKEND_URL: publicAgentUrl,
+    ...(frontendOrigin ? { FRONTEND_ORIGIN: frontendOrigin } : {}),
   });
   await waitFor(`${agentUrl}/ready`);
+  if (crossOriginPort) serveStatic(join(ROOT, "apps/agent/web/dist-cross-origin"), crossOriginPort);
   if (mode === "dev") {
     run("web", join(BIN, "vite"), ["apps/agent/web", "--port", String(webPort), "--strictPort"], {
       AGENT_URL: agentUrl,
@@ -155,7 +204,7 @@ async function main() {
   console.log(`
   Ready in ${((performance.now() - started) / 1000).toFixed(1)} s.
 
-  Open the agent:      ${publicAgentUrl}
+  Open the agent:      ${frontendOrigin ?? publicAgentUrl}${frontendOrigin ? `   (cross-origin: API at ${agentUrl})` : ""}
   The marketplace:     ${marketplaceUrl}  (pricing: ${marketplaceUrl}/pricing/kb-assistant, API docs: ${marketplaceUrl}/docs)
 
   Demo user:           demo@example.com / demo-password   (on the Free plan)

@@ -158,12 +158,18 @@ export function useUsage() {
   };
 }
 
-/** Starts the marketplace sign-in, coming back to `returnTo` (default: the current page). */
+/**
+ * Starts the marketplace sign-in, coming back to `returnTo` (default: the
+ * current page). With a cross-origin API the target is absolute, so the
+ * backend sends the browser back to this web app (it accepts only its
+ * configured frontend origin).
+ */
 export function useSignIn() {
   const { apiBase } = useCtx();
   return useCallback(
     (returnTo?: string) => {
-      const target = returnTo ?? `${window.location.pathname}${window.location.search}`;
+      const here = apiBase ? window.location.href : `${window.location.pathname}${window.location.search}`;
+      const target = returnTo ? new URL(returnTo, window.location.href)[apiBase ? "href" : "pathname"] : here;
       window.location.assign(
         `${apiBase}/api/auth/sign-in/marketplace?returnTo=${encodeURIComponent(target)}`,
       );

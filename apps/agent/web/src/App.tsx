@@ -44,7 +44,7 @@ export function App() {
       <main className="center card narrow">
         <h1>Knowledge Base Assistant</h1>
         <p>Ask questions about your own notes and documents, with answers that cite their sources.</p>
-        <button type="button" className="primary" onClick={() => signIn("/")}>
+        <button type="button" className="primary" onClick={() => signIn()}>
           Sign in with the marketplace
         </button>
       </main>
