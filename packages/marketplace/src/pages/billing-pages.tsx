@@ -2,18 +2,16 @@ import type { MetricUsageDto, PricingTierDto, QuotaDto, SubscriptionDto } from "
 import { Alert, Layout } from "./layout.tsx";
 
 const money = (tier: PricingTierDto) =>
-  tier.isFree
-    ? "Free"
-    : `${new Intl.NumberFormat("en", { style: "currency", currency: tier.currency }).format(Number(tier.price))}${
-        tier.billingInterval === "one_time" ? "" : ` / ${tier.billingInterval}`
-      }`;
+  `${new Intl.NumberFormat("en", { style: "currency", currency: tier.currency }).format(Number(tier.price))}${
+    tier.billingInterval === "one_time" ? "" : ` / ${tier.billingInterval}`
+  }`;
 
-const quotaText = (q: QuotaDto | undefined) =>
-  q === undefined || q.quotaLimit === 0
-    ? "not included"
-    : q.quotaLimit === null
-      ? "unlimited"
-      : String(q.quotaLimit);
+/** A quota as a reader sees it; a boolean feature (unit "feature") is included or not. */
+const quotaText = (q: QuotaDto | undefined, unit: string) => {
+  if (q === undefined || q.quotaLimit === 0) return "not included";
+  if (unit === "feature") return "included";
+  return q.quotaLimit === null ? "unlimited" : q.quotaLimit.toLocaleString("en");
+};
 
 export function PricingPage(p: {
   agent: { name: string; slug: string; tagline: string | null };
@@ -40,7 +38,11 @@ export function PricingPage(p: {
             <ul>
               {p.metrics.map((m) => (
                 <li>
-                  {m.displayName}: {quotaText(quotas.find((q) => q.metricId === m.id))}
+                  {m.displayName}:{" "}
+                  {quotaText(
+                    quotas.find((q) => q.metricId === m.id),
+                    m.unit,
+                  )}
                 </li>
               ))}
               {tier.featuresIncluded.map((f) => (
