@@ -1,0 +1,31 @@
+// The agent side of the benchmarks: agent-kit's Express adapter with the same endpoint charged and uncharged.
+import { createServer } from "node:http";
+import { agentKitMigrations, createAgentKit } from "@amp/agent-kit";
+import { expressAdapter } from "@amp/agent-kit/express";
+import { connect, migrate } from "@amp/db";
+import express from "express";
+
+const env = process.env as Record<string, string>;
+const database = await connect({ dataDir: env.AGENT_DATA_DIR! });
+await migrate(database.sql, [agentKitMigrations]);
+const kit = await createAgentKit({
+  marketplaceUrl: env.MARKETPLACE_API_URL!,
+  allowInsecureMarketplace: true,
+  agentId: env.AGENT_ID!,
+  agentSlug: env.AGENT_SLUG!,
+  clientId: env.OAUTH_CLIENT_ID!,
+  baseURL: env.BACKEND_URL!,
+  secret: "bench-agent-secret-0123456789abcdefghij",
+  database,
+});
+const mp = expressAdapter(kit);
+const app = express();
+app.use(mp.router());
+app.post("/api/plain", mp.requireUser(), (_req, res) => void res.json({ answer: "ok" }));
+app.post(
+  "/api/chat",
+  mp.requireUser(),
+  mp.chargeable("messages"),
+  (_req, res) => void res.json({ answer: "ok" }),
+);
+createServer(app).listen(Number(env.AGENT_PORT), "127.0.0.1", () => console.log("ready"));

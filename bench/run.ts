@@ -1,0 +1,389 @@
+/**
+ * `npm run bench`: every scenario of the benchmark plan, each with its baseline measured in the same run, written
+ * to bench/results/latest.{md,json}. Load comes from this process (autocannon) against servers in child processes,
+ * all on 127.0.0.1. BENCH_DATABASE_URL names a PostgreSQL server (default postgres://postgres@127.0.0.1:5432);
+ * a fresh database is created there and dropped afterwards. BENCH_SECONDS sets each run's length (default 5).
+ */
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { openDatabase } from "../packages/marketplace/src/db/database.ts";
+import { migrate } from "../packages/marketplace/src/db/migrate.ts";
+import { Browser } from "../packages/marketplace/test/support/oauth.ts";
+import {
+  load,
+  percentile,
+  pgbench,
+  ROOT,
+  round,
+  rssMb,
+  serverPid,
+  startProcess,
+  stopProcess,
+  waitFor,
+} from "./lib.ts";
+import { overSpend, seedBench, USERS } from "./seed.ts";
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = [16, 32, 64];
+/** The PostgreSQL server to create throwaway databases on (any database path in the URL is ignored). */
+const SERVER = (() => {
+  const u = new URL(process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres");
+  const auth = u.username ? `${u.username}${u.password ? `:${u.password}` : ""}@` : "";
+  return `${u.protocol}//${auth}${u.host}`;
+})();
+const MP_PORT = 4410;
+const AGENT_PORT = 3410;
+const HONO_PORT = 4411;
+const results: Record<string, unknown> = { date: new Date().toISOString(), seconds: SECONDS, users: USERS };
+const rows: string[] = [];
+const log = (s: string) => console.log(s);
+
+async function withPostgresDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {
+  const name = `amp_bench_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
+  const admin = new pg.Client({ connectionString: `${SERVER}/postgres` });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  try {
+    return await fn(`${SERVER}/${name}`);
+  } finally {
+    const drop = new pg.Client({ connectionString: `${SERVER}/postgres` });
+    await drop.connect();
+    await drop.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await drop.end();
+  }
+}
+
+/** Scenario 1: consume through the whole marketplace stack, spread over USERS users and on one hot row. */
+async function consumeScenario(
+  backend: "postgres" | "pglite",
+  target: { url: string } | { dataDir: string },
+) {
+  const seedDb = await openDatabase(target);
+  await migrate(seedDb.sql);
+  const { agent, tokens } = await seedBench(seedDb, `http://localhost:${AGENT_PORT}`);
+  if (backend === "pglite") await seedDb.close();
+  const server = startProcess(["packages/marketplace/src/cli.ts", "serve"], {
+    MARKETPLACE_PORT: String(MP_PORT),
+    RATE_LIMIT: "off",
+    ...("url" in target
+      ? { DATABASE_URL: target.url, DATABASE_POOL_SIZE: "20" }
+      : { MARKETPLACE_DATA_DIR: target.dataDir.replace(/\/pg$/, "") }),
+  });
+  await waitFor(`http://127.0.0.1:${MP_PORT}/ready`, server);
+  const url = `http://127.0.0.1:${MP_PORT}/me/agents/${agent.id}/usage/messages/consume`;
+  const body = () => JSON.stringify({ delta: 1, clientReqId: randomUUID() });
+  let acknowledged = 0;
+  const out: Record<string, unknown> = {};
+  // Warm-up: connection pool, token cache, JIT.
+  await load({
+    url,
+    connections: 16,
+    seconds: 2,
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body,
+    headersFor: () => ({ authorization: `Bearer ${tokens[Math.floor(Math.random() * USERS)]}` }),
+  }).then((r) => (acknowledged += r.ok));
+  for (const shape of ["spread", "hot"] as const) {
+    for (const c of CONNECTIONS) {
+      const r = await load({
+        url,
+        connections: c,
+        seconds: SECONDS,
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+        headersFor: () => ({
+          authorization: `Bearer ${shape === "hot" ? tokens[0] : tokens[Math.floor(Math.random() * USERS)]}`,
+        }),
+      });
+      acknowledged += r.ok;
+      out[`${shape}@${c}`] = r;
+      log(
+        `consume ${backend} ${shape} c=${c}: ${r.rps} req/s p50 ${r.p50} ms p99 ${r.p99} ms errors ${r.errors + r.non2xx}`,
+      );
+    }
+  }
+  const rss = rssMb(serverPid(server.pid!));
+  await stopProcess(server);
+  const checkDb = backend === "pglite" ? await openDatabase(target) : seedDb;
+  const spend = await overSpend(checkDb, agent.id, acknowledged);
+  return { out, rss, spend, agent, db: checkDb };
+}
+
+async function honoBaseline() {
+  const server = startProcess(["bench/hono-baseline.ts"], { PORT: String(HONO_PORT) });
+  await waitFor(`http://127.0.0.1:${HONO_PORT}/consume`, undefined, 30).catch(() => {});
+  const out: Record<number, unknown> = {};
+  for (const c of CONNECTIONS) {
+    out[c] = await load({
+      url: `http://127.0.0.1:${HONO_PORT}/consume`,
+      connections: c,
+      seconds: SECONDS,
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: () => JSON.stringify({ delta: 1, clientReqId: randomUUID() }),
+    });
+  }
+  await stopProcess(server);
+  return out as Record<number, Awaited<ReturnType<typeof load>>>;
+}
+
+/** Scenarios 2–4 and 6 (agent): chargeable overhead, tier reads, sign-in round trip, RSS. */
+async function agentScenarios(databaseUrl: string) {
+  const dataDir = mkdtempSync(join(tmpdir(), "amp-bench-agent-"));
+  const demoEnvFile = join(dataDir, "demo.env");
+  const mp = startProcess(
+    [
+      "packages/marketplace/src/cli.ts",
+      "serve",
+      "--seed-demo",
+      "--agent-origin",
+      `http://localhost:${AGENT_PORT}`,
+      "--demo-env-file",
+      demoEnvFile,
+    ],
+    { MARKETPLACE_PORT: String(MP_PORT), RATE_LIMIT: "off", DATABASE_URL: databaseUrl },
+  );
+  await waitFor(`http://127.0.0.1:${MP_PORT}/ready`, mp);
+  while (!existsSync(demoEnvFile)) await new Promise((r) => setTimeout(r, 100));
+  const demoEnv = Object.fromEntries(
+    readFileSync(demoEnvFile, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => l.split("=") as [string, string]),
+  );
+  // Unlimited quotas, so no run is cut short by a 429.
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  await db.query(`UPDATE tier_metric_quotas SET "quotaLimit" = NULL`);
+  await db.end();
+
+  const agent = startProcess(["bench/agent-server.ts"], {
+    ...demoEnv,
+    AGENT_DATA_DIR: join(dataDir, "agent"),
+    AGENT_PORT: String(AGENT_PORT),
+    MARKETPLACE_API_URL: `http://localhost:${MP_PORT}`,
+    BACKEND_URL: `http://localhost:${AGENT_PORT}`,
+  });
+  await waitFor(`http://127.0.0.1:${AGENT_PORT}/api/auth/ok`, agent);
+  const browser = new Browser(`http://localhost:${AGENT_PORT}`);
+  const mpJson = {
+    "content-type": "application/json",
+    accept: "application/json",
+    origin: `http://localhost:${MP_PORT}`,
+  };
+  await browser.fetch(`http://localhost:${MP_PORT}/api/auth/sign-up/email`, {
+    method: "POST",
+    headers: mpJson,
+    body: JSON.stringify({
+      email: `bench-${Date.now()}@example.com`,
+      password: "bench-password-1",
+      name: "Bench",
+    }),
+  });
+  const signIn = async () => {
+    const start = await browser.fetch("/api/auth/sign-in/marketplace");
+    const authorize = await browser.fetch(start.headers.get("location")!);
+    await browser.fetch(authorize.headers.get("location")!);
+  };
+  await signIn();
+  const tiers = (await (await fetch(`http://localhost:${MP_PORT}/agents/${demoEnv.AGENT_ID}/pricing`)).json())
+    .data as { id: string; isFree: boolean }[];
+  await browser.fetch(
+    `http://localhost:${MP_PORT}/agents/${demoEnv.AGENT_ID}/pricing/${tiers.find((t) => t.isFree)!.id}/checkout`,
+    {
+      method: "POST",
+      headers: mpJson,
+      body: JSON.stringify({ returnUrl: `http://localhost:${AGENT_PORT}/` }),
+    },
+  );
+  const cookie = [...browser.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+  const headers = { cookie, "content-type": "application/json", origin: `http://localhost:${AGENT_PORT}` };
+
+  await load({
+    url: `http://127.0.0.1:${AGENT_PORT}/api/chat`,
+    connections: 8,
+    seconds: 1,
+    method: "POST",
+    headers,
+  });
+  const plain = await load({
+    url: `http://127.0.0.1:${AGENT_PORT}/api/plain`,
+    connections: 32,
+    seconds: SECONDS,
+    method: "POST",
+    headers,
+  });
+  const charged = await load({
+    url: `http://127.0.0.1:${AGENT_PORT}/api/chat`,
+    connections: 32,
+    seconds: SECONDS,
+    method: "POST",
+    headers,
+  });
+  await load({
+    url: `http://127.0.0.1:${AGENT_PORT}/api/me/tier`,
+    connections: 8,
+    seconds: 1,
+    headers: { cookie },
+  });
+  const tier = await load({
+    url: `http://127.0.0.1:${AGENT_PORT}/api/me/tier`,
+    connections: 32,
+    seconds: SECONDS,
+    headers: { cookie },
+  });
+  log(
+    `agent plain ${plain.rps} req/s p50 ${plain.p50}; chargeable ${charged.rps} req/s p50 ${charged.p50} (non-2xx ${charged.non2xx}); tier ${tier.rps} req/s`,
+  );
+
+  const rounds: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    const started = performance.now();
+    await signIn();
+    rounds.push(performance.now() - started);
+  }
+  rounds.sort((a, b) => a - b);
+  const rss = { marketplace: rssMb(serverPid(mp.pid!)), agent: rssMb(serverPid(agent.pid!)) };
+  await stopProcess(agent);
+  await stopProcess(mp);
+  rmSync(dataDir, { recursive: true, force: true });
+  return {
+    plain,
+    charged,
+    tier,
+    signIn: { p50: round(percentile(rounds, 50)), p99: round(percentile(rounds, 99)) },
+    rss,
+  };
+}
+
+/** Scenario 5: `npm start` from a stopped state with data present, to both servers ready. */
+async function coldStart() {
+  const dataDir = mkdtempSync(join(tmpdir(), "amp-bench-cold-"));
+  const env = { STACK_DATA_DIR: dataDir, MARKETPLACE_PORT: "4430", AGENT_PORT: "3430" };
+  const startOnce = async () => {
+    const started = performance.now();
+    const child = startProcess(["scripts/stack.ts", "start"], env);
+    while (!child.output.join("").includes("Ready in")) {
+      if (child.exitCode !== null) throw new Error(child.output.join(""));
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const ms = performance.now() - started;
+    process.kill(child.pid!, "SIGTERM");
+    await new Promise((r) => child.once("exit", r));
+    await new Promise((r) => setTimeout(r, 500));
+    return ms;
+  };
+  await startOnce(); // creates the data and the web build
+  const ms = await startOnce();
+  rmSync(dataDir, { recursive: true, force: true });
+  return round(ms / 1000);
+}
+
+const fmt = (r: { rps: number; p50: number; p99: number }) =>
+  `${r.rps.toLocaleString("en")} | ${r.p50} | ${r.p99}`;
+
+async function main() {
+  log(`benchmark: ${SECONDS}s per run, ${USERS} users, connections ${CONNECTIONS.join("/")}`);
+  const hono = await honoBaseline();
+  results.hono = hono;
+
+  await withPostgresDatabase(async (url) => {
+    const consume = await consumeScenario("postgres", { url });
+    const baselines: Record<string, unknown> = {};
+    for (const shape of ["spread", "hot"] as const) {
+      for (const c of CONNECTIONS) {
+        baselines[`${shape}@${c}`] = await pgbench({
+          url,
+          agentId: consume.agent.id,
+          users: shape === "hot" ? 1 : USERS,
+          connections: c,
+          seconds: SECONDS,
+        });
+      }
+    }
+    await consume.db.close();
+    results.postgres = { ...consume, db: undefined, agent: undefined, pgbench: baselines };
+    rows.push("", "### 1. Consume through the whole marketplace stack — PostgreSQL 15", "");
+    rows.push(
+      "| shape | conns | marketplace req/s | p50 ms | p99 ms | pgbench tps | p50 ms | p99 ms | ratio | errors |",
+      "|---|---|---|---|---|---|---|---|---|---|",
+    );
+    for (const key of Object.keys(consume.out)) {
+      const r = consume.out[key] as Awaited<ReturnType<typeof load>>;
+      const b = baselines[key] as { rps: number; p50: number; p99: number };
+      const [shape, c] = key.split("@");
+      rows.push(
+        `| ${shape} | ${c} | ${fmt(r)} | ${fmt(b)} | ${Math.round((r.rps / b.rps) * 100)} % | ${r.errors + r.non2xx} |`,
+      );
+    }
+    rows.push(
+      "",
+      `Over-spend: counter − ledger = **${consume.spend.counterMinusLedger}**; ledger rows − acknowledged = ${consume.spend.ledgerMinusAcknowledged} (requests in flight when a run stopped: applied once, not acknowledged). Marketplace RSS after the runs: ${consume.rss} MB.`,
+    );
+  });
+
+  const pgliteDir = mkdtempSync(join(tmpdir(), "amp-bench-pglite-"));
+  const lite = await consumeScenario("pglite", { dataDir: join(pgliteDir, "pg") });
+  await lite.db.close();
+  rmSync(pgliteDir, { recursive: true, force: true });
+  results.pglite = { ...lite, db: undefined, agent: undefined };
+  rows.push("", "### 1b. The same on embedded PGlite (no pgbench baseline: PGlite is in-process)", "");
+  rows.push("| shape | conns | req/s | p50 ms | p99 ms | errors |", "|---|---|---|---|---|---|");
+  for (const [key, r] of Object.entries(lite.out) as [string, Awaited<ReturnType<typeof load>>][]) {
+    const [shape, c] = key.split("@");
+    rows.push(`| ${shape} | ${c} | ${fmt(r)} | ${r.errors + r.non2xx} |`);
+  }
+  rows.push(
+    "",
+    `Over-spend: counter − ledger = **${lite.spend.counterMinusLedger}**; ledger rows − acknowledged = ${lite.spend.ledgerMinusAcknowledged}. RSS: ${lite.rss} MB.`,
+  );
+
+  rows.push(
+    "",
+    "### Baseline: a bare Hono route parsing the same JSON body",
+    "",
+    "| conns | req/s | p50 ms | p99 ms |",
+    "|---|---|---|---|",
+  );
+  for (const c of CONNECTIONS) rows.push(`| ${c} | ${fmt(hono[c]!)} |`);
+
+  const agent = await withPostgresDatabase(agentScenarios);
+  results.agent = agent;
+  rows.push(
+    "",
+    "### 2–4, 6. Agent (Express + agent-kit; marketplace on PostgreSQL), 32 connections",
+    "",
+    "| scenario | req/s | p50 ms | p99 ms |",
+    "|---|---|---|---|",
+    `| same endpoint without \`chargeable()\` | ${fmt(agent.plain)} |`,
+    `| with \`chargeable("messages")\` | ${fmt(agent.charged)} |`,
+    `| \`GET /api/me/tier\`, warm cache | ${fmt(agent.tier)} |`,
+    `| sign-in round trip (authorize → callback → session), sequential | — | ${agent.signIn.p50} | ${agent.signIn.p99} |`,
+    "",
+    `chargeable adds ${round(agent.charged.p50 - agent.plain.p50)} ms at p50 and keeps ${Math.round((agent.charged.rps / agent.plain.rps) * 100)} % of the throughput. RSS: marketplace ${agent.rss.marketplace} MB, agent ${agent.rss.agent} MB.`,
+  );
+
+  const cold = await coldStart();
+  results.coldStartSeconds = cold;
+  rows.push("", `### 5. Cold start: \`npm start\` with data present to both servers ready: **${cold} s**`);
+
+  const md = [
+    `## Benchmark results (${results.date}, ${SECONDS} s per run, ${USERS} users, 2-core machine)`,
+    ...rows,
+    "",
+  ].join("\n");
+  writeFileSync(join(ROOT, "bench/results/latest.md"), md);
+  writeFileSync(join(ROOT, "bench/results/latest.json"), JSON.stringify(results, null, 2));
+  log(`\n${md}`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
