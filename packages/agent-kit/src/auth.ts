@@ -28,7 +28,9 @@ export function createAgentAuth(options: ResolvedOptions, discovery: Discovery, 
     // Password sign-in is off: the marketplace is the only way in.
     emailAndPassword: { enabled: false },
     account: { encryptOAuthTokens: true, accountLinking: { enabled: false } },
-    session: { expiresIn: 30 * 86_400, updateAge: 86_400 },
+    // The signed cookie cache answers most session reads without a database round trip; a session ended
+    // elsewhere stays usable here for at most `maxAge` seconds. Signing out here clears it at once.
+    session: { expiresIn: 30 * 86_400, updateAge: 86_400, cookieCache: { enabled: true, maxAge: 60 } },
     user: { additionalFields: { marketplaceRole: { type: "string", required: false, input: false } } },
     advanced: {
       cookiePrefix: options.cookiePrefix,

@@ -44,6 +44,8 @@ const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 export class AgentKit {
   readonly tokens: TokenManager;
   private readonly tierCache = new Map();
+  /** agent user id → marketplace `sub` (an account's subject never changes). */
+  private readonly subjects = new Map<string, string>();
 
   private constructor(
     readonly options: ResolvedOptions,
@@ -108,19 +110,28 @@ export class AgentKit {
   async getUser(headers: Headers): Promise<AgentUser | null> {
     const session = await this.auth.api.getSession({ headers });
     if (!session) return null;
-    const { rows } = await this.options.database.sql.query<{ accountId: string }>(
-      `SELECT "accountId" FROM "account" WHERE "userId" = $1 AND "providerId" = $2 LIMIT 1`,
-      [session.user.id, PROVIDER_ID],
-    );
     const user = session.user as typeof session.user & { marketplaceRole?: string };
     return {
       id: user.id,
-      marketplaceUserId: rows[0]?.accountId ?? user.id,
+      marketplaceUserId: await this.subjectOf(user.id),
       email: user.email,
       name: user.name,
       image: user.image ?? null,
       marketplaceRole: (user.marketplaceRole as AgentUser["marketplaceRole"]) ?? "org_member",
     };
+  }
+
+  private async subjectOf(userId: string): Promise<string> {
+    const known = this.subjects.get(userId);
+    if (known) return known;
+    const { rows } = await this.options.database.sql.query<{ accountId: string }>(
+      `SELECT "accountId" FROM "account" WHERE "userId" = $1 AND "providerId" = $2 LIMIT 1`,
+      [userId, PROVIDER_ID],
+    );
+    const subject = rows[0]?.accountId ?? userId;
+    if (this.subjects.size > 100_000) this.subjects.clear();
+    this.subjects.set(userId, subject);
+    return subject;
   }
 
   /** `GET /me` body (CONTRACT.md §8): the marketplace identity of the user. */

@@ -36,15 +36,26 @@ const DEFAULT_EXPIRES_IN = 3_600;
  */
 export class TokenManager {
   private readonly inFlight = new Map<string, Promise<string>>();
+  /**
+   * Decrypted access tokens this process has seen, until they come within the refresh skew of expiry. Safe to
+   * keep: a token rotated by another process stays valid until it expires, and a revoked one earns a 401,
+   * which forces a refresh.
+   */
+  private readonly memo = new Map<string, { token: string; freshUntil: number }>();
 
   constructor(private readonly deps: TokenManagerDeps) {}
 
   /** A valid access token for `userId`; throws SignInRequiredError when only a new sign-in can help. */
   async getAccessToken(userId: string, opts: { forceRefresh?: boolean } = {}): Promise<string> {
     if (!opts.forceRefresh) {
+      const memo = this.memo.get(userId);
+      if (memo && memo.freshUntil > Date.now()) return memo.token;
       const stored = await this.read(this.deps.sql, userId);
-      if (stored?.accessToken && this.fresh(stored)) return stored.accessToken;
+      if (stored?.accessToken && this.fresh(stored)) {
+        return this.remember(userId, stored.accessToken, stored.accessTokenExpiresAt);
+      }
     }
+    this.memo.delete(userId);
     const running = this.inFlight.get(userId);
     if (running) return running;
     const refresh = this.refreshLocked(userId, opts.forceRefresh === true).finally(() =>
@@ -56,11 +67,14 @@ export class TokenManager {
 
   /** Forgets the user's marketplace tokens (sign-out, or a refresh token the marketplace refused). */
   async clear(userId: string): Promise<void> {
-    await this.deps.sql.query(
-      `UPDATE "account" SET "accessToken" = NULL, "refreshToken" = NULL, "accessTokenExpiresAt" = NULL, "updatedAt" = now()
-        WHERE "userId" = $1 AND "providerId" = $2`,
-      [userId, PROVIDER_ID],
-    );
+    await this.clearWith(this.deps.sql, userId);
+  }
+
+  private remember(userId: string, token: string, expiresAt: Date | null): string {
+    const freshUntil = (expiresAt?.getTime() ?? 0) - this.deps.refreshSkewSeconds * 1000;
+    if (this.memo.size > 100_000) this.memo.clear();
+    this.memo.set(userId, { token, freshUntil });
+    return token;
   }
 
   /** The stored refresh and ID tokens (for sign-out: revocation and `id_token_hint`). */
@@ -84,7 +98,9 @@ export class TokenManager {
         // Someone may have refreshed while we waited for the lock.
         const stored = await this.read(session, userId);
         if (!stored) throw new SignInRequiredError("You are not signed in to the marketplace.");
-        if (this.fresh(stored, force ? before?.accessToken : undefined)) return stored.accessToken!;
+        if (this.fresh(stored, force ? before?.accessToken : undefined)) {
+          return this.remember(userId, stored.accessToken!, stored.accessTokenExpiresAt);
+        }
         if (!stored.refreshToken)
           throw new SignInRequiredError("Your marketplace session ended; sign in again.");
         return await this.refresh(session, userId, stored);
@@ -116,6 +132,7 @@ export class TokenManager {
       }
     }
     const expiresIn = typeof body.expires_in === "number" ? body.expires_in : DEFAULT_EXPIRES_IN;
+    const expiresAt = new Date(Date.now() + expiresIn * 1000);
     const enc = (v: string) => symmetricEncrypt({ key: this.deps.secret, data: v });
     // B.26: the new refresh token replaces the old one in the same statement.
     await session.query(
@@ -126,12 +143,12 @@ export class TokenManager {
         await enc(body.access_token),
         typeof body.refresh_token === "string" ? await enc(body.refresh_token) : null,
         typeof body.id_token === "string" ? body.id_token : null,
-        new Date(Date.now() + expiresIn * 1000),
+        expiresAt,
         userId,
         PROVIDER_ID,
       ],
     );
-    return body.access_token;
+    return this.remember(userId, body.access_token, expiresAt);
   }
 
   /** One retry on a network error, with the same refresh token: the marketplace never saw the first. */
@@ -159,6 +176,7 @@ export class TokenManager {
   }
 
   private async clearWith(session: SqlClient, userId: string) {
+    this.memo.delete(userId);
     await session.query(
       `UPDATE "account" SET "accessToken" = NULL, "refreshToken" = NULL, "accessTokenExpiresAt" = NULL, "updatedAt" = now()
         WHERE "userId" = $1 AND "providerId" = $2`,

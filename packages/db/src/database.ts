@@ -12,7 +12,8 @@ export type DrizzleDb<S extends Record<string, unknown>> = PgDatabase<PgQueryRes
 
 /** Minimal SQL surface shared by both drivers (migrations, health checks, hot-path functions, locks). */
 export interface SqlClient {
-  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: R[] }>;
+  /** `name` makes it a prepared statement on PostgreSQL (parsed and planned once per connection). */
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[], name?: string): Promise<{ rows: R[] }>;
   /** Runs `fn` with exclusive use of one session (PGlite: taking turns on the only one; pg: a pooled client). */
   withSession<T>(fn: (session: SqlClient) => Promise<T>): Promise<T>;
 }

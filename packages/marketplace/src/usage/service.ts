@@ -46,25 +46,27 @@ export class UsageService {
   ) {}
 
   async consume(call: UsageCall, body: ConsumeBody): Promise<UsageOutcome> {
-    const { rows } = await this.sql.query<UsageRow>("SELECT * FROM usage_consume($1, $2, $3, $4, $5, $6)", [
-      call.userId,
-      call.agentId,
-      call.metricSlug,
-      body.delta,
-      body.clientReqId,
-      body.metadata ? JSON.stringify(body.metadata) : null,
-    ]);
+    const { rows } = await this.sql.query<UsageRow>(
+      "SELECT * FROM usage_consume($1, $2, $3, $4, $5, $6)",
+      [
+        call.userId,
+        call.agentId,
+        call.metricSlug,
+        body.delta,
+        body.clientReqId,
+        body.metadata ? JSON.stringify(body.metadata) : null,
+      ],
+      "usage_consume",
+    );
     return this.settle(call, body, rows[0]!);
   }
 
   async release(call: UsageCall, body: ReleaseBody): Promise<UsageOutcome> {
-    const { rows } = await this.sql.query<UsageRow>("SELECT * FROM usage_release($1, $2, $3, $4, $5)", [
-      call.userId,
-      call.agentId,
-      call.metricSlug,
-      body.delta,
-      body.clientReqId,
-    ]);
+    const { rows } = await this.sql.query<UsageRow>(
+      "SELECT * FROM usage_release($1, $2, $3, $4, $5)",
+      [call.userId, call.agentId, call.metricSlug, body.delta, body.clientReqId],
+      "usage_release",
+    );
     return this.settle(call, body, rows[0]!);
   }
 
