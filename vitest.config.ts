@@ -7,6 +7,7 @@ export default defineConfig({
       "packages/*/test/**/*.test.tsx",
       "apps/*/test/**/*.test.ts",
       "e2e/**/*.test.ts",
+      "faults/**/*.test.ts",
     ],
     testTimeout: 30_000,
     hookTimeout: 60_000,

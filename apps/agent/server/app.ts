@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { type AgentKit, MarketplaceError } from "@amp/agent-kit";
 import { expressAdapter } from "@amp/agent-kit/express";
-import type { Connection } from "@amp/db";
+import { type Connection, isDatabaseUnavailable } from "@amp/db";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { Logger } from "pino";
 import { z } from "zod";
@@ -256,6 +256,11 @@ export function createAgentApp(deps: {
     }
     if ((error as { type?: string }).type === "entity.parse.failed")
       return void res.status(400).json({ error: "bad_request", message: "Malformed JSON." });
+    if (isDatabaseUnavailable(error)) {
+      return void res
+        .status(503)
+        .json({ error: "try_again", message: "The service is briefly unavailable; try again." });
+    }
     if (error instanceof MarketplaceError) {
       const reply = kit.replyFor(error);
       return void res.status(reply.status).json(reply.body);
