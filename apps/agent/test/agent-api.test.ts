@@ -1,23 +1,7 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { agentKitMigrations, createAgentKit } from "@amp/agent-kit";
-import { connect, migrate } from "@amp/db";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAuth } from "../../../packages/marketplace/src/auth/auth.ts";
-import { emptyClaimSource } from "../../../packages/marketplace/src/auth/claims.ts";
-import { DEMO, seedDemo } from "../../../packages/marketplace/src/demo/seed.ts";
-import { createLogger } from "../../../packages/marketplace/src/http/logger.ts";
-import {
-  startTestMarketplace,
-  type TestMarketplace,
-} from "../../../packages/marketplace/test/support/harness.ts";
-import { Browser } from "../../../packages/marketplace/test/support/oauth.ts";
-import { createAgentApp, Streams } from "../server/app.ts";
-import { loadConfig } from "../server/config.ts";
-import { KnowledgeBases, schema } from "../server/kb.ts";
-
-const MIGRATIONS = { name: "agent", dir: new URL("../migrations/", import.meta.url).pathname };
+import type { TestMarketplace } from "../../../packages/marketplace/test/support/harness.ts";
+import { KnowledgeBases } from "../server/kb.ts";
+import { startAgentApp } from "./support.ts";
 
 /** Knowledge bases whose `create` can be made to fail, to prove a failed create gives its unit back. */
 class FlakyKnowledgeBases extends KnowledgeBases {
@@ -32,86 +16,17 @@ class FlakyKnowledgeBases extends KnowledgeBases {
 }
 
 let t: TestMarketplace;
-let server: Server;
 let agentUrl: string;
 let kbs: FlakyKnowledgeBases;
+let demoUser: Awaited<ReturnType<typeof startAgentApp>>["demoUser"];
 let close: () => Promise<void>;
 
 beforeAll(async () => {
-  t = await startTestMarketplace();
-  server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  agentUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const auth = createAuth({
-    config: t.mp.config,
-    dialect: t.mp.database.authDialect,
-    claims: emptyClaimSource,
-    logger: createLogger("silent"),
-    onUserCreated: async () => {},
-  });
-  const { agent } = await seedDemo(auth, t.mp.database.db, { agentOrigin: agentUrl, devCheckout: true });
-  const config = loadConfig({
-    NODE_ENV: "test",
-    MARKETPLACE_API_URL: t.url,
-    OAUTH_CLIENT_ID: agent.oauthClientId,
-    AGENT_ID: agent.id,
-    AGENT_SLUG: agent.slug,
-    BACKEND_URL: agentUrl,
-    AUTH_SECRET: "agent-app-test-secret-0123456789abcdef",
-    MAX_DOCUMENT_BYTES: "2000",
-    WEB_DIST_DIR: "/nonexistent",
-  });
-  const database = await connect({ memory: true });
-  await migrate(database.sql, [agentKitMigrations, MIGRATIONS]);
-  const kit = await createAgentKit({
-    marketplaceUrl: config.marketplaceUrl,
-    allowInsecureMarketplace: true,
-    agentId: config.agentId,
-    agentSlug: config.agentSlug,
-    clientId: config.clientId,
-    baseURL: config.backendUrl,
-    secret: config.secret,
-    database,
-  });
-  kbs = new FlakyKnowledgeBases(database.drizzle(schema));
-  server.on(
-    "request",
-    createAgentApp({ config, kit, kbs, database, logger: pino({ level: "silent" }), streams: new Streams() }),
-  );
-  close = async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-    await database.close();
-    await t.close();
-  };
+  const app = await startAgentApp({ kbs: (db) => new FlakyKnowledgeBases(db) });
+  ({ t, agentUrl, demoUser, close } = app);
+  kbs = app.kbs as FlakyKnowledgeBases;
 });
 afterAll(() => close?.());
-
-/** The demo user, signed in to the marketplace and then to the agent. */
-async function demoUser() {
-  const browser = new Browser(agentUrl);
-  await browser.fetch(`${t.url}/api/auth/sign-in/email`, {
-    method: "POST",
-    headers: { "content-type": "application/json", accept: "application/json", origin: t.url },
-    body: JSON.stringify({ email: DEMO.user.email, password: DEMO.user.password }),
-  });
-  const start = await browser.fetch("/api/auth/sign-in/marketplace");
-  const authorize = await browser.fetch(start.headers.get("location")!);
-  await browser.fetch(authorize.headers.get("location")!);
-  const call = async (method: string, path: string, body?: unknown) => {
-    const response = await browser.fetch(path, {
-      method,
-      headers: {
-        accept: "application/json",
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    return { status: response.status, text, json: text.startsWith("{") ? JSON.parse(text) : null };
-  };
-  return { browser, call };
-}
 
 const used = async (user: Awaited<ReturnType<typeof demoUser>>, slug: string) =>
   (await user.call("GET", "/api/me/usage")).json.metrics.find(
