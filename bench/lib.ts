@@ -102,23 +102,26 @@ export function rssMb(pid: number): number {
   return Math.round(Number(line?.split(/\s+/)[1] ?? 0) / 1024);
 }
 
-/** The process actually serving: tsx runs the server in a child `node` (and esbuild beside it). */
+/** The process actually serving: tsx runs the server in a child node process (Node 24 names its thread "MainThread"). */
 export function serverPid(pid: number): number {
-  const children = (p: number): number[] => {
-    try {
-      return readFileSync(`/proc/${p}/task/${p}/children`, "utf8")
-        .trim()
-        .split(/\s+/)
-        .filter(Boolean)
-        .map(Number);
-    } catch {
-      return [];
-    }
-  };
-  const isNode = (p: number) => readFileSync(`/proc/${p}/comm`, "utf8").trim().startsWith("node");
+  const childrenOf = (parent: number) =>
+    readdirSync("/proc")
+      .filter((d) => /^\d+$/.test(d))
+      .map(Number)
+      .filter((p) => {
+        try {
+          // /proc/<pid>/stat: "pid (comm) state ppid ..." — comm may contain spaces, so split after the last ")".
+          const stat = readFileSync(`/proc/${p}/stat`, "utf8");
+          return (
+            Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === parent &&
+            !stat.includes("(esbuild)")
+          );
+        } catch {
+          return false;
+        }
+      });
   let current = pid;
-  for (let next = children(current).filter(isNode); next.length; next = children(current).filter(isNode))
-    current = next.at(-1)!;
+  for (let next = childrenOf(current); next.length; next = childrenOf(current)) current = next.at(-1)!;
   return current;
 }
 

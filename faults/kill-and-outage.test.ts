@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
+import { serverPid } from "../bench/lib.ts";
 import { accounting, consume, ledgerRows, marketplaceProcess } from "./support.ts";
 import { TcpProxy } from "./tcp-proxy.ts";
 
@@ -24,11 +25,21 @@ describe.skipIf(!onPostgres)("E.1 kill -9 during a consume storm", () => {
         if (killed) break;
       }
     };
+    // Warm up (first requests pay for module loading), then storm until plenty are acknowledged.
+    const warm = await consume(mp.consumeUrl, mp.tokens[999]!);
+    expect(warm.status, mp.server.output.join("").slice(-2000)).toBe(200);
     const storm = Promise.all(Array.from({ length: 16 }, (_, w) => worker(w)));
-    await new Promise((r) => setTimeout(r, 1_500));
+    const deadline = Date.now() + 20_000;
+    while (acknowledged.length < 100 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    // SIGKILL the process that serves (tsx runs it as a child), then the wrapper.
+    const victim = serverPid(mp.server.pid!);
+    expect(victim).not.toBe(mp.server.pid);
+    process.kill(victim, "SIGKILL");
     mp.server.kill("SIGKILL");
     killed = true;
     await storm;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await fetch(mp.consumeUrl.replace(/\/me\/.*/, "/health")).catch(() => null)).toBeNull();
     expect(acknowledged.length).toBeGreaterThan(50);
 
     await mp.start();

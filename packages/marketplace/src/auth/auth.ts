@@ -1,4 +1,4 @@
-import { ALL_SCOPES, DEFAULT_ROLE, ROLES } from "@amp/contract";
+import { ALL_SCOPES, DEFAULT_ROLE } from "@amp/contract";
 import { oauthProvider } from "@better-auth/oauth-provider";
 import { betterAuth } from "better-auth";
 import { admin, jwt } from "better-auth/plugins";
@@ -97,4 +97,3 @@ export function createAuth({ config, dialect, claims, logger, onUserCreated }: A
 }
 
 export type Auth = ReturnType<typeof createAuth>;
-export const KNOWN_ROLES = ROLES;
