@@ -22,11 +22,7 @@ declare global {
 
 /** An Express request as a Fetch Request (the body streams through untouched). */
 export function toFetchRequest(req: ExpressRequest, baseURL: string): Request {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value])
-      headers.append(name, v);
-  }
+  const headers = toHeaders(req);
   const hasBody = !["GET", "HEAD"].includes(req.method);
   return new Request(new URL(req.originalUrl, baseURL), {
     method: req.method,
