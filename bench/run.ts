@@ -117,7 +117,7 @@ async function consumeScenario(
 
 async function honoBaseline() {
   const server = startProcess(["bench/hono-baseline.ts"], { PORT: String(HONO_PORT) });
-  await waitFor(`http://127.0.0.1:${HONO_PORT}/consume`, undefined, 30).catch(() => {});
+  while (!server.output.join("").includes("ready")) await new Promise((r) => setTimeout(r, 50));
   const out: Record<number, unknown> = {};
   for (const c of CONNECTIONS) {
     out[c] = await load({
