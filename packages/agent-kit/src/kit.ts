@@ -35,6 +35,7 @@ const SIGN_IN_PATH = "/api/auth/sign-in/marketplace";
 const ERROR_PATH = "/api/auth/sign-in/error";
 const SIGN_OUT_PATH = "/api/auth/sign-out";
 const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+const SESSION_MEMO_MS = 5_000;
 
 /**
  * The framework-free core of agent-kit: auth routes as Fetch handlers, the
@@ -46,6 +47,11 @@ export class AgentKit {
   private readonly tierCache = new Map();
   /** agent user id → marketplace `sub` (an account's subject never changes). */
   private readonly subjects = new Map<string, string>();
+  /**
+   * Session cookie → user for SESSION_MEMO_MS: the requests of one page load ask about the same session. Signing
+   * out here evicts at once; a session ended in another process is seen within the memo (and cookie-cache) window.
+   */
+  private readonly sessions = new Map<string, { user: AgentUser; until: number }>();
 
   private constructor(
     readonly options: ResolvedOptions,
@@ -108,10 +114,13 @@ export class AgentKit {
 
   /** The signed-in user of a request, or null. */
   async getUser(headers: Headers): Promise<AgentUser | null> {
+    const key = this.sessionKey(headers);
+    const hit = key ? this.sessions.get(key) : undefined;
+    if (hit && hit.until > Date.now()) return hit.user;
     const session = await this.auth.api.getSession({ headers });
     if (!session) return null;
     const user = session.user as typeof session.user & { marketplaceRole?: string };
-    return {
+    const agentUser: AgentUser = {
       id: user.id,
       marketplaceUserId: await this.subjectOf(user.id),
       email: user.email,
@@ -119,6 +128,21 @@ export class AgentKit {
       image: user.image ?? null,
       marketplaceRole: (user.marketplaceRole as AgentUser["marketplaceRole"]) ?? "org_member",
     };
+    if (key) {
+      if (this.sessions.size > 100_000) this.sessions.clear();
+      this.sessions.set(key, { user: agentUser, until: Date.now() + SESSION_MEMO_MS });
+    }
+    return agentUser;
+  }
+
+  /** The session cookie of a request ("name=value"), which identifies the session for the memo. */
+  private sessionKey(headers: Headers): string | null {
+    const name = `${this.options.cookiePrefix}.session_token=`;
+    for (const part of (headers.get("cookie") ?? "").split(";")) {
+      const pair = part.trim();
+      if (pair.startsWith(name) || pair.startsWith(`__Secure-${name}`)) return pair;
+    }
+    return null;
   }
 
   private async subjectOf(userId: string): Promise<string> {
@@ -297,6 +321,8 @@ export class AgentKit {
    */
   private async signOut(request: Request, endMarketplaceSession: boolean): Promise<Response> {
     const user = await this.getUser(request.headers);
+    const key = this.sessionKey(request.headers);
+    if (key) this.sessions.delete(key);
     let endSessionUrl: string | null = null;
     if (user) {
       const { refreshToken, idToken } = await this.tokens.storedForSignOut(user.id);
