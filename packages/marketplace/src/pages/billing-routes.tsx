@@ -48,6 +48,17 @@ export function billingPageRoutes(deps: {
     return page(c, <ErrorPage title="That did not work" message={error.message} />, error.status as 400);
   };
 
+  /** A form post from a signed-in user with a valid CSRF token; otherwise the answer to send instead. */
+  async function signedInPost(c: Context) {
+    const form = await c.req.parseBody();
+    const who = await session(c);
+    if (!who) return signInFirst(c);
+    if (!verifyCsrf(c, form.csrf, origin)) {
+      return page(c, <ErrorPage title="Form expired" message="Please try again." />, 403);
+    }
+    return { form, who };
+  }
+
   async function renderPricing(c: Context, slug: string, error?: string) {
     const agent = await findAgentBySlug(db, slug, false);
     const who = await session(c);
@@ -85,11 +96,9 @@ export function billingPageRoutes(deps: {
   });
 
   app.post("/pricing/:slug/subscribe", async (c) => {
-    const form = await c.req.parseBody();
-    const who = await session(c);
-    if (!who) return signInFirst(c);
-    if (!verifyCsrf(c, form.csrf, origin))
-      return page(c, <ErrorPage title="Form expired" message="Please try again." />, 403);
+    const post = await signedInPost(c);
+    if (post instanceof Response) return post;
+    const { form, who } = post;
     try {
       const agent = await findAgentBySlug(db, c.req.param("slug"), false);
       const result = await checkout(
@@ -176,11 +185,9 @@ export function billingPageRoutes(deps: {
   });
 
   app.post("/dashboard/cancel/:agentId", async (c) => {
-    const form = await c.req.parseBody();
-    const who = await session(c);
-    if (!who) return signInFirst(c);
-    if (!verifyCsrf(c, form.csrf, origin))
-      return page(c, <ErrorPage title="Form expired" message="Please try again." />, 403);
+    const post = await signedInPost(c);
+    if (post instanceof Response) return post;
+    const { who } = post;
     try {
       await cancel(db, deps.checkout.payments, who.user.id, c.req.param("agentId"));
     } catch (error) {
