@@ -334,29 +334,22 @@ describe("configuration", () => {
 
   it("names every invalid option, and refuses an http marketplace unless explicitly allowed", async () => {
     const db = await connect({ memory: true });
+    const valid = {
+      marketplaceUrl: "https://m.example.com",
+      agentId: "a",
+      agentSlug: "a",
+      clientId: "c",
+      baseURL: "https://agent.example.com",
+      secret: SECRET,
+      database: db,
+    };
     try {
-      await expect(
-        AgentKit.create({
-          marketplaceUrl: "http://m.example.com",
-          agentId: "",
-          agentSlug: "a",
-          clientId: "c",
-          baseURL: "nope",
-          secret: "short",
-          database: db,
-        }),
-      ).rejects.toThrow(AgentKitConfigError);
-      await expect(
-        AgentKit.create({
-          marketplaceUrl: "http://m.example.com",
-          agentId: "",
-          agentSlug: "a",
-          clientId: "c",
-          baseURL: "nope",
-          secret: "short",
-          database: db,
-        }),
-      ).rejects.toThrow(/agentId[\s\S]*baseURL[\s\S]*secret/);
+      const invalid = AgentKit.create({ ...valid, agentId: "", baseURL: "nope", secret: "short" });
+      await expect(invalid).rejects.toThrow(AgentKitConfigError);
+      await expect(invalid).rejects.toThrow(/agentId[\s\S]*baseURL[\s\S]*secret/);
+      await expect(AgentKit.create({ ...valid, marketplaceUrl: "http://m.example.com" })).rejects.toThrow(
+        /marketplaceUrl: must be https/,
+      );
     } finally {
       await db.close();
     }
