@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, confirmDevCheckout } from "../../marketplace/test/support/billing.ts";
-import { type AgentStack, agentCall, signInToAgent, startAgentStack } from "./support/stack.ts";
+import {
+  type AgentStack,
+  agentCall,
+  signInToAgent,
+  startAgentStack,
+  subscribeFree,
+} from "./support/stack.ts";
 
 let s: AgentStack;
 beforeAll(async () => {
@@ -60,9 +66,7 @@ describe("sign-in, session and the five integration points", () => {
     });
     expect((await agentCall(user.browser, `${s.agentUrl}/api/chat`, { method: "POST" })).status).toBe(402);
 
-    await call(user.browser, "POST", `/agents/${s.agent.id}/pricing/${s.agent.freeTierId}/checkout`, {
-      returnUrl: `${s.agentUrl}/`,
-    });
+    await subscribeFree(s, user.browser);
     const free = await agentCall(user.browser, `${s.agentUrl}/api/me/tier?refresh=true`);
     expect(free.body).toMatchObject({ tierName: "Free", status: "active" });
 
@@ -79,9 +83,7 @@ describe("sign-in, session and the five integration points", () => {
 
   it("chargeable actions consume until the cap, then 429 with upgradeUrl, resetsAt and remaining 0", async () => {
     const user = await signInToAgent(s);
-    await call(user.browser, "POST", `/agents/${s.agent.id}/pricing/${s.agent.freeTierId}/checkout`, {
-      returnUrl: `${s.agentUrl}/`,
-    });
+    await subscribeFree(s, user.browser);
     for (let i = 4; i >= 0; i--) {
       const ok = await agentCall(user.browser, `${s.agentUrl}/api/chat`, { method: "POST" });
       expect(ok.body).toEqual({ answer: "42", remaining: i });
@@ -98,31 +100,19 @@ describe("sign-in, session and the five integration points", () => {
 
   it("features come from quotas; release works on fixed metrics, once per id", async () => {
     const user = await signInToAgent(s);
-    await call(user.browser, "POST", `/agents/${s.agent.id}/pricing/${s.agent.freeTierId}/checkout`, {
-      returnUrl: `${s.agentUrl}/`,
-    });
+    await subscribeFree(s, user.browser);
     expect((await agentCall(user.browser, `${s.agentUrl}/api/voice`)).body).toEqual({ voice: false });
-    const [agentUser] = (
-      await s.db.sql.query<{ userId: string }>(`SELECT "userId" FROM "account" WHERE "accountId" = $1`, [
-        user.userId,
-      ])
-    ).rows;
-    await s.kit.client(agentUser!.userId).consume("knowledge-bases", 1, { clientReqId: "create-kb-1" });
+    await s.kit.client(user.agentUserId).consume("knowledge-bases", 1, { clientReqId: "create-kb-1" });
     for (let i = 0; i < 2; i++)
       expect((await agentCall(user.browser, `${s.agentUrl}/api/kb/kb-1`, { method: "DELETE" })).status).toBe(
         200,
       );
-    expect((await s.kit.client(agentUser!.userId).getUsage("knowledge-bases")).used).toBe(0);
+    expect((await s.kit.client(user.agentUserId).getUsage("knowledge-bases")).used).toBe(0);
   });
 
   it("sign-out ends the agent session, revokes the refresh token and can end the marketplace session", async () => {
     const user = await signInToAgent(s);
-    const [row] = (
-      await s.db.sql.query<{ userId: string }>(`SELECT "userId" FROM "account" WHERE "accountId" = $1`, [
-        user.userId,
-      ])
-    ).rows;
-    const { refreshToken } = await s.kit.tokens.storedForSignOut(row!.userId);
+    const { refreshToken } = await s.kit.tokens.storedForSignOut(user.agentUserId);
     const out = await agentCall(user.browser, `${s.agentUrl}/api/auth/sign-out?marketplace=true`, {
       method: "POST",
       headers: { origin: s.agentUrl },

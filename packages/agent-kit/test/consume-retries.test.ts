@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call } from "../../marketplace/test/support/billing.ts";
 import { MarketplaceUnavailableError, QuotaExceededError, SubscriptionRequiredError } from "../src/errors.ts";
 import { AgentKit } from "../src/kit.ts";
-import { type AgentStack, signInToAgent, startAgentStack } from "./support/stack.ts";
+import { type AgentStack, signInToAgent, startAgentStack, subscribeFree } from "./support/stack.ts";
 
 let s: AgentStack;
 beforeAll(async () => {
@@ -26,16 +25,8 @@ async function kitWith(
 
 async function user(subscribe = true) {
   const u = await signInToAgent(s);
-  if (subscribe)
-    await call(u.browser, "POST", `/agents/${s.agent.id}/pricing/${s.agent.freeTierId}/checkout`, {
-      returnUrl: `${s.agentUrl}/`,
-    });
-  const [row] = (
-    await s.db.sql.query<{ userId: string }>(`SELECT "userId" FROM "account" WHERE "accountId" = $1`, [
-      u.userId,
-    ])
-  ).rows;
-  return row!.userId;
+  if (subscribe) await subscribeFree(s, u.browser);
+  return u.agentUserId;
 }
 
 async function ledgerRows(clientReqId: string) {

@@ -1,9 +1,14 @@
 import { connect } from "@amp/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call } from "../../marketplace/test/support/billing.ts";
 import { SignInRequiredError } from "../src/errors.ts";
 import { AgentKit } from "../src/kit.ts";
-import { type AgentStack, agentCall, signInToAgent, startAgentStack } from "./support/stack.ts";
+import {
+  type AgentStack,
+  agentCall,
+  signInToAgent,
+  startAgentStack,
+  subscribeFree,
+} from "./support/stack.ts";
 
 let s: AgentStack;
 beforeAll(async () => {
@@ -16,15 +21,8 @@ const tokenRequests = (stack: AgentStack) =>
 
 async function subscribedUser(stack: AgentStack) {
   const user = await signInToAgent(stack);
-  await call(user.browser, "POST", `/agents/${stack.agent.id}/pricing/${stack.agent.freeTierId}/checkout`, {
-    returnUrl: `${stack.agentUrl}/`,
-  });
-  const [row] = (
-    await stack.db.sql.query<{ userId: string }>(`SELECT "userId" FROM "account" WHERE "accountId" = $1`, [
-      user.userId,
-    ])
-  ).rows;
-  return { ...user, agentUserId: row!.userId };
+  await subscribeFree(stack, user.browser);
+  return user;
 }
 
 const expire = (stack: AgentStack, agentUserId: string) =>

@@ -108,7 +108,23 @@ export async function signInToAgent(
   if (!callback?.startsWith(stack.agentUrl))
     throw new Error(`authorize answered ${authorize.status} ${callback}`);
   const done = await browser.fetch(callback);
-  return { ...user, browser, callback, done };
+  return { ...user, browser, callback, done, agentUserId: await agentUserIdOf(stack, user.userId) };
+}
+
+/** The agent's own user id for a marketplace user (agent-kit keys tokens and clients by it). */
+async function agentUserIdOf(stack: AgentStack, marketplaceUserId: string): Promise<string> {
+  const { rows } = await stack.db.sql.query<{ userId: string }>(
+    `SELECT "userId" FROM "account" WHERE "accountId" = $1`,
+    [marketplaceUserId],
+  );
+  return rows[0]!.userId;
+}
+
+/** Subscribes a signed-in browser to the stack agent's Free tier. */
+export async function subscribeFree(stack: AgentStack, browser: Browser) {
+  await call(browser, "POST", `/agents/${stack.agent.id}/pricing/${stack.agent.freeTierId}/checkout`, {
+    returnUrl: `${stack.agentUrl}/`,
+  });
 }
 
 /** Agent API call with the browser's cookies. */
