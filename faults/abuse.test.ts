@@ -13,7 +13,7 @@ describe("E.5 hostile bodies on every JSON route", () => {
   });
   afterAll(() => t?.close());
 
-  const bodies: [string, string | Buffer, string][] = [
+  const bodies: [string, string | Uint8Array<ArrayBuffer>, string][] = [
     ["10 MB", JSON.stringify({ x: "a".repeat(10 * 1024 * 1024) }), "application/json"],
     ["deeply nested", `${"[".repeat(100_000)}${"]".repeat(100_000)}`, "application/json"],
     [

@@ -4,8 +4,8 @@ import {
   agentCall,
   signInToAgent,
   startAgentStack,
+  subscribeFree,
 } from "../packages/agent-kit/test/support/stack.ts";
-import { call } from "../packages/marketplace/test/support/billing.ts";
 import { TcpProxy } from "./tcp-proxy.ts";
 
 const MARKETPLACE_PORT = 4503;
@@ -34,9 +34,7 @@ describe("E.3 a slow or hung marketplace, seen from the agent", () => {
     timeout: 60_000,
   }, async () => {
     const user = await signInToAgent(s);
-    await call(user.browser, "POST", `/agents/${s.agent.id}/pricing/${s.agent.freeTierId}/checkout`, {
-      returnUrl: `${s.agentUrl}/`,
-    });
+    await subscribeFree(s, user.browser);
     expect((await agentCall(user.browser, `${s.agentUrl}/api/chat`, { method: "POST" })).status).toBe(200);
     expect((await agentCall(user.browser, `${s.agentUrl}/api/me/tier`)).body.tierName).toBe("Free");
 

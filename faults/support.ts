@@ -43,7 +43,12 @@ export async function marketplaceProcess(port: number, databaseUrlFor: (url: str
 }
 
 /** One consume; resolves with the HTTP status, or "error" when no answer came back. */
-export async function consume(url: string, token: string, clientReqId = randomUUID(), timeoutMs = 15_000) {
+export async function consume(
+  url: string,
+  token: string,
+  clientReqId: string = randomUUID(),
+  timeoutMs = 15_000,
+) {
   try {
     const response = await fetch(url, {
       method: "POST",

@@ -12,7 +12,13 @@ function rawRequest(
   headers: Headers,
   body: RequestInit["body"],
 ): Promise<Response> {
-  const payload = body === undefined || body === null ? undefined : body.toString();
+  // Bytes go out as they are (a test may send invalid UTF-8 on purpose); everything else as its text.
+  const payload =
+    body === undefined || body === null
+      ? undefined
+      : body instanceof Uint8Array
+        ? Buffer.from(body)
+        : body.toString();
   if (payload !== undefined && !headers.has("content-type"))
     headers.set("content-type", "text/plain;charset=UTF-8");
   return new Promise((resolve, reject) => {
