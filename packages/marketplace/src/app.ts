@@ -7,8 +7,8 @@ import { adminRoutes } from "./admin/routes.ts";
 import type { AppEnv } from "./app-env.ts";
 import { type Auth, createAuth } from "./auth/auth.ts";
 import { BearerCache } from "./auth/bearer.ts";
+import { GrantGate } from "./auth/grant-gate.ts";
 import { identify, requirePlatformAdmin, requireUser } from "./auth/middleware.ts";
-import { RefreshGate } from "./auth/refresh-gate.ts";
 import { authRoutes, rootMetadataRoute } from "./auth/routes.ts";
 import { catalogRoutes } from "./catalog/routes.ts";
 import type { Config } from "./config.ts";
@@ -108,7 +108,7 @@ export function createMarketplace(deps: {
     authRoutes({
       auth,
       bearerCache: bearer,
-      refreshGate: new RefreshGate(database.sql, config.tokens.refreshReuseGrace),
+      grantGate: new GrantGate(database.sql, config.tokens.refreshReuseGrace),
       db,
       claims,
       issuer: config.issuer,

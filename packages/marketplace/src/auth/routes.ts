@@ -5,7 +5,7 @@ import type { Auth } from "./auth.ts";
 import { asRedirect, authorizePrecheck } from "./authorize-guard.ts";
 import type { BearerCache } from "./bearer.ts";
 import type { ClaimSource } from "./claims.ts";
-import type { RefreshGate } from "./refresh-gate.ts";
+import type { GrantGate } from "./grant-gate.ts";
 import { userinfoHandler } from "./userinfo.ts";
 
 /**
@@ -15,19 +15,20 @@ import { userinfoHandler } from "./userinfo.ts";
  *   discovery advertises the contract's path and the plugin's path is not served.
  * - RFC 7636 §4.6 and RFC 6749 §5.2: a failed PKCE check, a vanished user or
  *   session is `invalid_grant` (400), not the plugin's `invalid_request`/401.
- * - Refreshes go through the RefreshGate (strict rotation under concurrency).
+ * - Code redemptions and refreshes go through the GrantGate (one-time grants
+ *   stay one-time under concurrency, never a 500).
  * - A malformed PKCE challenge is refused, and authorize always answers with a 302.
  * - A successful revocation drops the token from the bearer cache at once.
  */
 export function authRoutes(deps: {
   auth: Auth;
   bearerCache: BearerCache;
-  refreshGate: RefreshGate;
+  grantGate: GrantGate;
   db: Db;
   claims: ClaimSource;
   issuer: string;
 }) {
-  const { auth, bearerCache, refreshGate, db, claims, issuer } = deps;
+  const { auth, bearerCache, grantGate, db, claims, issuer } = deps;
   const app = new Hono();
   const forward = (request: Request, path?: string) => {
     if (!path) return auth.handler(request);
@@ -61,9 +62,12 @@ export function authRoutes(deps: {
       );
     }
     const form = new URLSearchParams(await c.req.raw.clone().text());
-    const refreshToken = form.get("grant_type") === "refresh_token" ? form.get("refresh_token") : null;
     const exchange = async () => toInvalidGrant(await forward(c.req.raw.clone()));
-    return refreshToken ? refreshGate.run(refreshToken, exchange) : exchange();
+    const code = form.get("grant_type") === "authorization_code" ? form.get("code") : null;
+    const refreshToken = form.get("grant_type") === "refresh_token" ? form.get("refresh_token") : null;
+    if (code) return grantGate.redeemCode(code, exchange);
+    if (refreshToken) return grantGate.refresh(refreshToken, exchange);
+    return exchange();
   });
 
   app.on(["GET", "POST"], "/oauth2/userinfo", userinfoHandler({ bearer: bearerCache, db, claims }));
