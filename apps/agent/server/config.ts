@@ -1,7 +1,6 @@
-import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { dataDirSecret } from "@amp/db";
 import { z } from "zod";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -66,7 +65,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     clientId: e.OAUTH_CLIENT_ID,
     agentId: e.AGENT_ID,
     agentSlug: e.AGENT_SLUG,
-    secret: e.AUTH_SECRET ?? developmentSecret(dataDir),
+    secret: e.AUTH_SECRET ?? dataDirSecret(dataDir),
     database: e.DATABASE_URL ? { url: e.DATABASE_URL } : { dataDir: `${dataDir}/pg` },
     webDist: resolve(e.WEB_DIST_DIR ?? `${REPO_ROOT}/apps/agent/web/dist`),
     maxDocumentBytes: e.MAX_DOCUMENT_BYTES,
@@ -75,13 +74,4 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       : null,
     logLevel: e.LOG_LEVEL,
   };
-}
-
-function developmentSecret(dataDir: string) {
-  const file = `${dataDir}/auth-secret`;
-  if (existsSync(file)) return readFileSync(file, "utf8").trim();
-  mkdirSync(dataDir, { recursive: true });
-  const secret = randomBytes(32).toString("base64url");
-  writeFileSync(file, secret, { mode: 0o600 });
-  return secret;
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { dataDirSecret } from "@amp/db";
 import { z } from "zod";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -138,7 +138,10 @@ export function loadConfig(
         : { dataDir: `${dataDir}/pg` },
     databasePoolSize: e.DATABASE_POOL_SIZE,
     dataDir,
-    authSecret: e.AUTH_SECRET ?? developmentSecret(dataDir, overrides.memoryDatabase === true),
+    // Outside production a missing AUTH_SECRET is generated; an in-memory database gets a throwaway one.
+    authSecret:
+      e.AUTH_SECRET ??
+      (overrides.memoryDatabase === true ? randomBytes(32).toString("base64url") : dataDirSecret(dataDir)),
     tokens: {
       accessTtl: e.ACCESS_TOKEN_TTL_SECONDS,
       idTtl: e.ID_TOKEN_TTL_SECONDS,
@@ -155,19 +158,4 @@ export function loadConfig(
     stripe: { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET },
     devCheckout: e.NODE_ENV !== "production" && !e.STRIPE_SECRET_KEY,
   };
-}
-
-/**
- * Outside production a missing AUTH_SECRET is generated once and kept in the
- * data directory, so sessions and encrypted keys survive restarts without
- * anyone choosing a weak fixed value.
- */
-function developmentSecret(dataDir: string, ephemeral: boolean): string {
-  if (ephemeral) return randomBytes(32).toString("base64url");
-  const file = `${dataDir}/auth-secret`;
-  if (existsSync(file)) return readFileSync(file, "utf8").trim();
-  mkdirSync(dataDir, { recursive: true });
-  const secret = randomBytes(32).toString("base64url");
-  writeFileSync(file, secret, { mode: 0o600 });
-  return secret;
 }
