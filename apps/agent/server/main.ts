@@ -1,13 +1,9 @@
 import { createServer } from "node:http";
-import { fileURLToPath } from "node:url";
-import { agentKitMigrations, createAgentKit } from "@amp/agent-kit";
-import { connect, migrate } from "@amp/db";
 import pino from "pino";
 import { createAgentApp, Streams } from "./app.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { KnowledgeBases, schema } from "./kb.ts";
-
-const MIGRATIONS = { name: "agent", dir: fileURLToPath(new URL("../migrations/", import.meta.url)) };
+import { openAgent } from "./open.ts";
 
 async function main() {
   const config = loadConfig();
@@ -19,21 +15,7 @@ async function main() {
       censor: "[redacted]",
     },
   });
-  const database = await connect(config.database);
-  await migrate(database.sql, [agentKitMigrations, MIGRATIONS]);
-  const kit = await createAgentKit({
-    marketplaceUrl: config.marketplaceUrl,
-    allowInsecureMarketplace: config.env !== "production",
-    agentId: config.agentId,
-    agentSlug: config.agentSlug,
-    clientId: config.clientId,
-    baseURL: config.backendUrl,
-    secret: config.secret,
-    database,
-    ...(config.frontendOrigin
-      ? { cookieMode: "cross-origin" as const, frontendOrigin: config.frontendOrigin }
-      : {}),
-  });
+  const { database, kit } = await openAgent(config);
   const streams = new Streams();
   const app = createAgentApp({
     config,

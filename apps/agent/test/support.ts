@@ -1,7 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { agentKitMigrations, createAgentKit } from "@amp/agent-kit";
-import { connect, type DatabaseTarget, migrate } from "@amp/db";
+import type { Connection, DatabaseTarget } from "@amp/db";
 import pino from "pino";
 import { createAuth } from "../../../packages/marketplace/src/auth/auth.ts";
 import { emptyClaimSource } from "../../../packages/marketplace/src/auth/claims.ts";
@@ -15,8 +14,7 @@ import { Browser } from "../../../packages/marketplace/test/support/oauth.ts";
 import { createAgentApp, Streams } from "../server/app.ts";
 import { loadConfig } from "../server/config.ts";
 import { KnowledgeBases, schema } from "../server/kb.ts";
-
-const MIGRATIONS = { name: "agent", dir: new URL("../migrations/", import.meta.url).pathname };
+import { openAgent } from "../server/open.ts";
 
 /** The marketplace with the demo seeded, and the reference agent's app in this process on its own database. */
 export async function startAgentApp(
@@ -45,18 +43,7 @@ export async function startAgentApp(
     MAX_DOCUMENT_BYTES: "2000",
     WEB_DIST_DIR: "/nonexistent",
   });
-  const database = await connect(opts.database ?? { memory: true });
-  await migrate(database.sql, [agentKitMigrations, MIGRATIONS]);
-  const kit = await createAgentKit({
-    marketplaceUrl: config.marketplaceUrl,
-    allowInsecureMarketplace: true,
-    agentId: config.agentId,
-    agentSlug: config.agentSlug,
-    clientId: config.clientId,
-    baseURL: config.backendUrl,
-    secret: config.secret,
-    database,
-  });
+  const { database, kit } = await openAgent(config, opts.database ?? { memory: true });
   const db = database.drizzle(schema);
   const kbs = opts.kbs ? opts.kbs(db) : new KnowledgeBases(db);
   server.on(
@@ -104,4 +91,4 @@ export async function startAgentApp(
   };
 }
 
-const drizzleOf = (d: Awaited<ReturnType<typeof connect>>) => d.drizzle(schema);
+const drizzleOf = (d: Connection) => d.drizzle(schema);
