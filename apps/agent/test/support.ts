@@ -2,10 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Connection, DatabaseTarget } from "@amp/db";
 import pino from "pino";
-import { createAuth } from "../../../packages/marketplace/src/auth/auth.ts";
-import { emptyClaimSource } from "../../../packages/marketplace/src/auth/claims.ts";
 import { DEMO, seedDemo } from "../../../packages/marketplace/src/demo/seed.ts";
-import { createLogger } from "../../../packages/marketplace/src/http/logger.ts";
 import {
   startTestMarketplace,
   type TestMarketplace,
@@ -24,14 +21,7 @@ export async function startAgentApp(
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const agentUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const auth = createAuth({
-    config: t.mp.config,
-    dialect: t.mp.database.authDialect,
-    claims: emptyClaimSource,
-    logger: createLogger("silent"),
-    onUserCreated: async () => {},
-  });
-  const { agent } = await seedDemo(auth, t.mp.database.db, { agentOrigin: agentUrl, devCheckout: true });
+  const { agent } = await seedDemo(t.mp.auth, t.mp.database.db, { agentOrigin: agentUrl, devCheckout: true });
   const config = loadConfig({
     NODE_ENV: "test",
     MARKETPLACE_API_URL: t.url,

@@ -1,9 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAuth } from "../src/auth/auth.ts";
-import { emptyClaimSource } from "../src/auth/claims.ts";
 import { DEMO, seedDemo } from "../src/demo/seed.ts";
-import { createLogger } from "../src/http/logger.ts";
 import { bearerCall, call, confirmDevCheckout } from "./support/billing.ts";
 import { startTestMarketplace, type TestMarketplace } from "./support/harness.ts";
 import { Browser, decodeJwt, fullFlow, signedInBrowser, tokenRequest } from "./support/oauth.ts";
@@ -18,14 +15,7 @@ const client = () => ({
 
 beforeAll(async () => {
   t = await startTestMarketplace();
-  const auth = createAuth({
-    config: t.mp.config,
-    dialect: t.mp.database.authDialect,
-    claims: emptyClaimSource,
-    logger: createLogger("silent"),
-    onUserCreated: async () => {},
-  });
-  ({ agent } = await seedDemo(auth, t.mp.database.db, { agentOrigin: AGENT_ORIGIN, devCheckout: true }));
+  ({ agent } = await seedDemo(t.mp.auth, t.mp.database.db, { agentOrigin: AGENT_ORIGIN, devCheckout: true }));
 });
 afterAll(() => t?.close());
 
