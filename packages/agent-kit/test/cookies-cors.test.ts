@@ -1,53 +1,13 @@
-import { connect, migrate } from "@amp/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Browser } from "../../marketplace/test/support/oauth.ts";
-import { agentKitMigrations } from "../src/migrations.ts";
-import { exampleAgent, listen } from "./support/example-app.ts";
-import { HostileProvider } from "./support/hostile-provider.ts";
-import { SECRET } from "./support/stack.ts";
+import { startRelyingParty } from "./support/relying-party.ts";
 
 const FRONTEND = "https://app.example.com";
 
-async function rp(cookieMode: "same-origin" | "cross-origin") {
-  const provider = await HostileProvider.start();
-  const { server, url } = await listen();
-  const db = await connect({ memory: true });
-  await migrate(db.sql, [agentKitMigrations]);
-  await exampleAgent(server, {
-    marketplaceUrl: provider.base,
-    allowInsecureMarketplace: true,
-    agentId: "a",
-    agentSlug: "a",
-    clientId: provider.clientId,
-    baseURL: url,
-    secret: SECRET,
-    database: db,
-    cookieMode,
-    ...(cookieMode === "cross-origin" ? { frontendOrigin: FRONTEND } : {}),
-  });
-  return {
-    provider,
-    url,
-    async signIn() {
-      const browser = new Browser(url);
-      const start = await browser.fetch("/api/auth/sign-in/marketplace");
-      const authorize = await browser.fetch(start.headers.get("location")!);
-      const callback = await browser.fetch(authorize.headers.get("location")!);
-      return { browser, callback };
-    },
-    async close() {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-      await db.close();
-      await provider.close();
-    },
-  };
-}
-
 describe("same-origin mode", () => {
-  let s: Awaited<ReturnType<typeof rp>>;
+  let s: Awaited<ReturnType<typeof startRelyingParty>>;
   beforeAll(async () => {
-    s = await rp("same-origin");
+    s = await startRelyingParty();
   });
   afterAll(() => s?.close());
 
@@ -64,9 +24,9 @@ describe("same-origin mode", () => {
 });
 
 describe("cross-origin mode", () => {
-  let s: Awaited<ReturnType<typeof rp>>;
+  let s: Awaited<ReturnType<typeof startRelyingParty>>;
   beforeAll(async () => {
-    s = await rp("cross-origin");
+    s = await startRelyingParty({ cookies: { cookieMode: "cross-origin", frontendOrigin: FRONTEND } });
   });
   afterAll(() => s?.close());
 

@@ -1,43 +1,13 @@
-import { connect, migrate } from "@amp/db";
+import { connect } from "@amp/db";
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from "jose";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Browser } from "../../marketplace/test/support/oauth.ts";
 import { AgentKitConfigError } from "../src/config.ts";
 import { idTokenVerifier } from "../src/id-token.ts";
 import { AgentKit } from "../src/kit.ts";
-import { agentKitMigrations } from "../src/migrations.ts";
-import { exampleAgent, listen } from "./support/example-app.ts";
 import { HostileProvider } from "./support/hostile-provider.ts";
+import { startRelyingParty } from "./support/relying-party.ts";
 import { SECRET } from "./support/stack.ts";
-
-/** A hostile provider and an example agent configured against it. */
-async function startRelyingParty(publishedKeys = 1) {
-  const provider = await HostileProvider.start();
-  provider.publishedKeys = publishedKeys;
-  const { server, url } = await listen();
-  const db = await connect({ memory: true });
-  await migrate(db.sql, [agentKitMigrations]);
-  await exampleAgent(server, {
-    marketplaceUrl: provider.base,
-    allowInsecureMarketplace: true,
-    agentId: "agent-1",
-    agentSlug: "agent-one",
-    clientId: provider.clientId,
-    baseURL: url,
-    secret: SECRET,
-    database: db,
-  });
-  return {
-    provider,
-    url,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-      await db.close();
-      await provider.close();
-    },
-  };
-}
 
 let op: HostileProvider;
 let agentUrl: string;
@@ -266,13 +236,10 @@ describe("ID token verification", () => {
 
 describe("ID token verification with several published keys", () => {
   it("B.18 no kid with several published keys is rejected", async () => {
-    const rp = await startRelyingParty(2);
+    const rp = await startRelyingParty({ publishedKeys: 2 });
     try {
       rp.provider.behaviour = { header: { kid: undefined } };
-      const browser = new Browser(rp.url);
-      const start = await browser.fetch("/api/auth/sign-in/marketplace");
-      const authorize = await browser.fetch(start.headers.get("location")!);
-      const callback = await browser.fetch(authorize.headers.get("location")!);
+      const { browser, callback } = await rp.signIn();
       expect(callback.status).toBe(400);
       expect(browser.cookies.has("agent.session_token")).toBe(false);
     } finally {

@@ -1,0 +1,47 @@
+import { connect, migrate } from "@amp/db";
+import { Browser } from "../../../marketplace/test/support/oauth.ts";
+import type { AgentKitOptions } from "../../src/config.ts";
+import { agentKitMigrations } from "../../src/migrations.ts";
+import { exampleAgent, listen } from "./example-app.ts";
+import { HostileProvider } from "./hostile-provider.ts";
+import { SECRET } from "./stack.ts";
+
+/** A hostile provider and an example agent configured against it. */
+export async function startRelyingParty(
+  options: { publishedKeys?: number; cookies?: Pick<AgentKitOptions, "cookieMode" | "frontendOrigin"> } = {},
+) {
+  const provider = await HostileProvider.start();
+  provider.publishedKeys = options.publishedKeys ?? 1;
+  const { server, url } = await listen();
+  const db = await connect({ memory: true });
+  await migrate(db.sql, [agentKitMigrations]);
+  await exampleAgent(server, {
+    marketplaceUrl: provider.base,
+    allowInsecureMarketplace: true,
+    agentId: "agent-1",
+    agentSlug: "agent-one",
+    clientId: provider.clientId,
+    baseURL: url,
+    secret: SECRET,
+    database: db,
+    ...options.cookies,
+  });
+  return {
+    provider,
+    url,
+    /** A fresh browser through agent → provider → agent callback; returns it with the callback answer. */
+    async signIn() {
+      const browser = new Browser(url);
+      const start = await browser.fetch("/api/auth/sign-in/marketplace");
+      const authorize = await browser.fetch(start.headers.get("location")!);
+      const callback = await browser.fetch(authorize.headers.get("location")!);
+      return { browser, callback };
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await db.close();
+      await provider.close();
+    },
+  };
+}
