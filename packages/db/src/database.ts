@@ -25,7 +25,18 @@ export interface Connection {
   authDialect: Dialect;
   /** A Drizzle instance over the same connection(s). */
   drizzle<S extends Record<string, unknown>>(schema: S): DrizzleDb<S>;
+  /** The pool's connections right now (node-postgres); null for PGlite, which has one backend and no pool. */
+  poolStats(): PoolStats | null;
   close(): Promise<void>;
+}
+
+export interface PoolStats {
+  /** Connections open (in use + idle). */
+  total: number;
+  idle: number;
+  /** Queries queued for a connection. */
+  waiting: number;
+  max: number;
 }
 
 export type DatabaseTarget = { url: string } | { dataDir: string } | { memory: true };
@@ -50,6 +61,7 @@ export async function connect(target: DatabaseTarget, opts: { poolSize?: number 
     sql,
     authDialect: new PgliteDialect(pglite),
     drizzle: (schema) => drizzlePglite(pglite, { schema }) as unknown as DrizzleDb<typeof schema>,
+    poolStats: () => null,
     close: async () => {
       if (!pglite.closed) await pglite.close();
     },
@@ -88,6 +100,7 @@ function connectPostgres(url: string, max: number): Connection {
     sql,
     authDialect: new PostgresDialect({ pool }),
     drizzle: (schema) => drizzlePg(pool, { schema }) as unknown as DrizzleDb<typeof schema>,
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max }),
     close: async () => {
       if (!pool.ended) await pool.end();
     },

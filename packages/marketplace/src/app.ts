@@ -18,6 +18,11 @@ import { ok } from "./http/envelope.ts";
 import { errorResponse, onError } from "./http/on-error.ts";
 import { type ApiRouter, apiRouter } from "./http/route.ts";
 import { meRoutes } from "./me/routes.ts";
+import { httpMetrics } from "./metrics/http.ts";
+import { MarketplaceMetrics } from "./metrics/registry.ts";
+import { metricsRoute } from "./metrics/route.ts";
+import { tokenEndpointMetrics } from "./metrics/token-endpoint.ts";
+import { USAGE_WRITE_PATH, usageOutcomeMetrics } from "./metrics/usage-outcomes.ts";
 import { openApiRoutes } from "./openapi/routes.tsx";
 import { billingPageRoutes } from "./pages/billing-routes.tsx";
 import { pageRoutes } from "./pages/routes.tsx";
@@ -45,6 +50,7 @@ export interface Marketplace {
   auth: Auth;
   bearer: BearerCache;
   webhooks: StripeWebhooks;
+  metrics: MarketplaceMetrics;
 }
 
 /** Builds the marketplace app. Reads like a table of contents: one line per feature. */
@@ -88,11 +94,13 @@ export function createMarketplace(deps: {
     baseUrl: config.baseUrl,
   };
   const usage = new UsageService(database.sql, db, config.baseUrl);
-  const webhooks = new StripeWebhooks(db, verifier, logger);
+  const metrics = new MarketplaceMetrics(() => database.poolStats());
+  const webhooks = new StripeWebhooks(db, verifier, logger, metrics);
   const app = new Hono<AppEnv>();
 
   app.use(requestId({ headerName: "x-request-id", limitLength: 128, generator: () => randomUUID() }));
   app.use(accessLog(logger));
+  app.use(httpMetrics(metrics));
   app.use(
     bodyLimit({
       maxSize: config.bodyLimitBytes,
@@ -100,12 +108,14 @@ export function createMarketplace(deps: {
     }),
   );
 
+  app.route("/", metricsRoute(metrics.registry, config.metrics));
   app.get("/health", (c) => c.json({ status: "ok" }));
   app.get("/ready", async (c) => {
     await database.sql.query("SELECT 1");
     return ok(c, { database: "up" });
   });
 
+  app.post("/api/auth/oauth2/token", tokenEndpointMetrics(metrics));
   app.route(
     "/api/auth",
     authRoutes({
@@ -123,6 +133,7 @@ export function createMarketplace(deps: {
 
   // The JSON API: every route declares who may call it (auth/access.ts) and is documented from that declaration.
   app.use(securityContext({ auth, bearer, db }, config));
+  app.use(USAGE_WRITE_PATH, usageOutcomeMetrics(metrics));
   const api = apiRouter();
   api.route("/", meRoutes(db));
   api.route("/", mySubscriptionRoutes(db, payments));
@@ -138,5 +149,5 @@ export function createMarketplace(deps: {
 
   app.notFound((c) => errorResponse(c, 404, "NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`));
   app.onError(onError(logger));
-  return { app, api, auth, bearer, webhooks };
+  return { app, api, auth, bearer, webhooks, metrics };
 }

@@ -3,6 +3,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { dataDirSecret } from "@amp/db";
 import { z } from "zod";
+import type { MetricsAccess } from "./metrics/route.ts";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 
@@ -46,6 +47,8 @@ const EnvSchema = z.object({
     .string()
     .startsWith("whsec_", "must be a webhook signing secret (whsec_…)")
     .optional(),
+  /** Bearer token for GET /metrics. Unset: open outside production, not served in production. */
+  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -79,6 +82,8 @@ export interface Config {
   /** Behind a load balancer: take the client IP from the last X-Forwarded-For hop. */
   trustProxy: boolean;
   logLevel: string;
+  /** Who may scrape GET /metrics (see metrics/route.ts). */
+  metrics: MetricsAccess;
   stripe: { secretKey: string | undefined; webhookSecret: string | undefined };
   /** Paid tiers without Stripe use the development checkout (never in production). */
   devCheckout: boolean;
@@ -155,6 +160,7 @@ export function loadConfig(
     rateLimit: e.RATE_LIMIT,
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
+    metrics: e.METRICS_TOKEN ? { token: e.METRICS_TOKEN } : e.NODE_ENV === "production" ? "off" : "open",
     stripe: { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET },
     devCheckout: e.NODE_ENV !== "production" && !e.STRIPE_SECRET_KEY,
   };

@@ -10,6 +10,7 @@ import {
   stripeEvents,
   subscriptions,
 } from "../db/schema.ts";
+import type { MarketplaceMetrics } from "../metrics/registry.ts";
 import type { WebhookVerifier } from "../payments/payments.ts";
 import { carryOverUsage } from "../subscriptions/carry-over.ts";
 import { LIVE } from "../subscriptions/service.ts";
@@ -37,6 +38,8 @@ export class StripeWebhooks {
     private readonly db: Db,
     private readonly verifier: WebhookVerifier | null,
     private readonly logger: Logger,
+    /** Counts deliveries by type and outcome; the CLI's replay runs without one. */
+    private readonly metrics?: Pick<MarketplaceMetrics, "webhookEvents">,
   ) {}
 
   get configured() {
@@ -53,6 +56,7 @@ export class StripeWebhooks {
     try {
       event = await this.verifier.verify(rawBody, signature ?? "");
     } catch (error) {
+      this.count("unknown", "invalid_signature");
       throw new InvalidSignatureError((error as Error).message);
     }
     const inserted = await this.db
@@ -68,9 +72,19 @@ export class StripeWebhooks {
       .returning({ id: stripeEvents.id });
     if (inserted.length === 0) {
       const [stored] = await this.db.select().from(stripeEvents).where(eq(stripeEvents.id, event.id));
-      if (stored?.status === "processed") return { duplicate: true, processed: true };
+      if (stored?.status === "processed") {
+        this.count(event.type, "duplicate");
+        return { duplicate: true, processed: true };
+      }
     }
-    return { duplicate: inserted.length === 0, processed: await this.process(event) };
+    const processed = await this.process(event);
+    this.count(event.type, processed ? "processed" : "failed");
+    return { duplicate: inserted.length === 0, processed };
+  }
+
+  /** Event types come only from verified events, so the label stays within Stripe's own list. */
+  private count(type: string, outcome: "processed" | "failed" | "duplicate" | "invalid_signature") {
+    this.metrics?.webhookEvents.inc({ type, outcome });
   }
 
   /** Re-processes every event stored as `error` (or stuck in `received`), oldest first. */
