@@ -5,6 +5,10 @@ import { requestId } from "hono/request-id";
 import type { Logger } from "pino";
 import { adminRoutes } from "./admin/routes.ts";
 import type { AppEnv } from "./app-env.ts";
+import { auditScope } from "./audit/context.ts";
+import { auditRoutes } from "./audit/routes.ts";
+import { revocationAudit, signInLimitAudit } from "./audit/security-events.ts";
+import { userAuditHooks } from "./audit/user-hooks.ts";
 import { type Auth, createAuth } from "./auth/auth.ts";
 import { BearerCache } from "./auth/bearer.ts";
 import { GrantGate } from "./auth/grant-gate.ts";
@@ -71,6 +75,7 @@ export function createMarketplace(deps: {
     claims,
     logger,
     onUserCreated: (user) => recordSignup(db, user),
+    onUserUpdate: userAuditHooks(db),
   });
   const bearer = new BearerCache(db, config.bearerCacheTtlMs);
   const payments =
@@ -101,6 +106,7 @@ export function createMarketplace(deps: {
   app.use(requestId({ headerName: "x-request-id", limitLength: 128, generator: () => randomUUID() }));
   app.use(accessLog(logger));
   app.use(httpMetrics(metrics));
+  app.use(auditScope());
   app.use(
     bodyLimit({
       maxSize: config.bodyLimitBytes,
@@ -116,6 +122,8 @@ export function createMarketplace(deps: {
   });
 
   app.post("/api/auth/oauth2/token", tokenEndpointMetrics(metrics));
+  app.post("/api/auth/oauth2/revoke", revocationAudit(db));
+  app.post("/api/auth/sign-in/email", signInLimitAudit(db));
   app.route(
     "/api/auth",
     authRoutes({
@@ -141,6 +149,7 @@ export function createMarketplace(deps: {
   api.route("/", catalogRoutes({ db, payments, checkout: checkoutDeps, devCheckout: config.devCheckout }));
   api.route("/", adminSubscriptionRoutes(db));
   api.route("/", adminRoutes(db));
+  api.route("/", auditRoutes(db));
   app.route("/", api);
 
   app.route("/", openApiRoutes(api, config.baseUrl));

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { asOperator } from "./audit/context.ts";
+import { recordAudit } from "./audit/log.ts";
 import { createAuth } from "./auth/auth.ts";
 import { emptyClaimSource } from "./auth/claims.ts";
 import { applySpec, parseSpec, SpecError } from "./catalog/spec.ts";
@@ -47,7 +49,8 @@ async function main(argv: string[]) {
   const database = await openDatabase(config.database);
   try {
     await migrate(database.sql);
-    await run(command, rest, config, database);
+    // Every change an operator command makes is audited with the CLI as its actor.
+    await asOperator(() => run(command, rest, config, database));
   } finally {
     await database.close();
   }
@@ -65,10 +68,9 @@ async function serve(args: string[]) {
   const running = await startMarketplace();
   if (values["seed-demo"]) {
     const agentOrigin = (values["agent-origin"] ?? "http://localhost:3001").replace(/\/+$/, "");
-    const { agent } = await seedDemo(running.auth, running.database.db, {
-      agentOrigin,
-      devCheckout: running.config.devCheckout,
-    });
+    const { agent } = await asOperator(() =>
+      seedDemo(running.auth, running.database.db, { agentOrigin, devCheckout: running.config.devCheckout }),
+    );
     const lines = [
       `AGENT_ID=${agent.id}`,
       `AGENT_SLUG=${agent.slug}`,
@@ -186,6 +188,12 @@ async function run(command: string, args: string[], config: Config, database: Da
         verifier,
         createLogger(config.logLevel),
       ).replayFailed();
+      await recordAudit(database.db, {
+        action: "stripe.replay",
+        targetType: "stripe_events",
+        targetId: null,
+        after: result,
+      });
       return void console.log(`replayed: ${result.processed} processed, ${result.failed} still failing`);
     }
 

@@ -1,6 +1,6 @@
 import { ALL_SCOPES, DEFAULT_ROLE } from "@amp/contract";
 import { oauthProvider } from "@better-auth/oauth-provider";
-import { betterAuth } from "better-auth";
+import { type BetterAuthOptions, betterAuth } from "better-auth";
 import { admin, jwt } from "better-auth/plugins";
 import type { Dialect } from "kysely";
 import type { Logger } from "pino";
@@ -20,12 +20,14 @@ export interface AuthDeps {
   claims: ClaimSource;
   logger: Logger;
   onUserCreated(user: { id: string; email: string }): Promise<void>;
+  /** Hooks on user updates (the audit of role and ban changes, audit/user-hooks.ts). */
+  onUserUpdate?: NonNullable<NonNullable<BetterAuthOptions["databaseHooks"]>["user"]>["update"];
 }
 
 /** Header the HTTP server sets from the socket (or the trusted proxy hop); clients cannot spoof it. */
 export const CLIENT_IP_HEADER = "x-marketplace-client-ip";
 
-export function createAuth({ config, dialect, claims, logger, onUserCreated }: AuthDeps) {
+export function createAuth({ config, dialect, claims, logger, onUserCreated, onUserUpdate }: AuthDeps) {
   const sameSite = config.crossOriginCookies ? "none" : "lax";
   return betterAuth({
     appName: "Agent Marketplace",
@@ -61,7 +63,7 @@ export function createAuth({ config, dialect, claims, logger, onUserCreated }: A
       ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] },
     },
     databaseHooks: {
-      user: { create: { after: async (user) => onUserCreated(user) } },
+      user: { create: { after: async (user) => onUserCreated(user) }, update: onUserUpdate },
     },
     plugins: [
       admin({ ac, roles, defaultRole: DEFAULT_ROLE, adminRoles: ["platform_admin"] }),

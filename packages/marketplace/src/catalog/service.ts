@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { type AgentDto, AgentDtoSchema, type AgentInputSchema, type AgentStatus } from "@amp/contract";
 import { and, asc, eq, gt, inArray } from "drizzle-orm";
 import type { z } from "zod";
+import { recordAudit } from "../audit/log.ts";
 import { createClient, syncClient } from "../clients/service.ts";
 import type { Db } from "../db/database.ts";
 import { agents } from "../db/schema.ts";
@@ -57,6 +58,7 @@ export async function createAgent(db: Db, input: AgentInput, createdBy: string |
       })
       .returning();
     if (input.status === "inactive") await syncClient(tx, client.clientId, { ...clientFields(row!) });
+    await recordAudit(tx, { action: "agent.create", targetType: "agent", targetId: row!.id, after: row });
     return row!;
   });
 }
@@ -90,6 +92,13 @@ export async function updateAgent(db: Db, id: string, input: AgentInput) {
       .where(eq(agents.id, id))
       .returning();
     await syncClient(tx, row!.oauthClientId, clientFields(row!));
+    await recordAudit(tx, {
+      action: "agent.update",
+      targetType: "agent",
+      targetId: id,
+      before: current,
+      after: row,
+    });
     return row!;
   });
 }
@@ -97,7 +106,7 @@ export async function updateAgent(db: Db, id: string, input: AgentInput) {
 /** Soft delete: the agent becomes `inactive` and its client stops working (authorize and refresh). */
 export async function deactivateAgent(db: Db, id: string) {
   return db.transaction(async (tx) => {
-    await findAgent(tx, id);
+    const current = await findAgent(tx, id);
     const [row] = await tx
       .update(agents)
       .set({ status: "inactive", updatedAt: new Date() })
@@ -105,6 +114,13 @@ export async function deactivateAgent(db: Db, id: string) {
       .returning();
     // A disabled client can neither authorize nor refresh, and its access tokens stop passing bearer auth.
     await syncClient(tx, row!.oauthClientId, clientFields(row!));
+    await recordAudit(tx, {
+      action: "agent.deactivate",
+      targetType: "agent",
+      targetId: id,
+      before: current,
+      after: row,
+    });
     return row!;
   });
 }

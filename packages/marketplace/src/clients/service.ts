@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { AGENT_CLIENT_SCOPES, ALL_SCOPES } from "@amp/contract";
 import { eq } from "drizzle-orm";
+import { recordAudit } from "../audit/log.ts";
 import { hashToken } from "../auth/bearer.ts";
 import type { Db } from "../db/database.ts";
 import { oauthClient } from "../db/schema.ts";
@@ -38,7 +39,7 @@ export async function createClient(db: Db, input: NewClient): Promise<CreatedCli
   const clientId = randomBytes(24).toString("base64url");
   const secret = input.confidential ? randomBytes(32).toString("base64url") : undefined;
   const now = new Date();
-  await db.insert(oauthClient).values({
+  const values = {
     id: randomUUID(),
     clientId,
     name: input.name,
@@ -56,16 +57,22 @@ export async function createClient(db: Db, input: NewClient): Promise<CreatedCli
     createdAt: now,
     updatedAt: now,
     ...(secret ? { clientSecret: hashToken(secret) } : {}),
+  };
+  await db.transaction(async (tx) => {
+    await tx.insert(oauthClient).values(values);
+    await recordAudit(tx, {
+      action: "client.create",
+      targetType: "client",
+      targetId: clientId,
+      after: withoutSecret(values),
+    });
   });
   return { clientId, redirectUris: input.redirectUris, ...(secret ? { clientSecret: secret } : {}) };
 }
 
 /** Disables or re-enables a client; a disabled client can neither authorize nor refresh. */
 export async function setClientDisabled(db: Db, clientId: string, disabled: boolean): Promise<void> {
-  await db
-    .update(oauthClient)
-    .set({ disabled, updatedAt: new Date() })
-    .where(eq(oauthClient.clientId, clientId));
+  await changeClient(db, clientId, { disabled });
 }
 
 /** Mirrors an agent's registration onto its client: name, redirect URIs, enabled state. */
@@ -75,11 +82,42 @@ export async function syncClient(
   input: { name: string; redirectUris: string[]; postLogoutRedirectUris: string[]; disabled: boolean },
 ): Promise<void> {
   for (const uri of [...input.redirectUris, ...input.postLogoutRedirectUris]) assertAbsoluteUrl(uri);
-  await db
-    .update(oauthClient)
-    .set({ ...input, updatedAt: new Date() })
-    .where(eq(oauthClient.clientId, clientId));
+  await changeClient(db, clientId, input);
 }
+
+type ClientChange = Partial<
+  Pick<typeof oauthClient.$inferInsert, "name" | "redirectUris" | "postLogoutRedirectUris" | "disabled">
+>;
+
+/** Every change to a client goes through here: the update and its audit row, in one transaction. */
+async function changeClient(db: Db, clientId: string, change: ClientChange) {
+  await db.transaction(async (tx) => {
+    const [before] = await tx
+      .select()
+      .from(oauthClient)
+      .where(eq(oauthClient.clientId, clientId))
+      .for("update");
+    if (!before) return;
+    const [after] = await tx
+      .update(oauthClient)
+      .set({ ...change, updatedAt: new Date() })
+      .where(eq(oauthClient.clientId, clientId))
+      .returning();
+    // An agent update that leaves its client as it was is recorded once, as the agent's.
+    const fields = Object.keys(change) as (keyof ClientChange)[];
+    if (fields.every((k) => JSON.stringify(before[k]) === JSON.stringify(after![k]))) return;
+    await recordAudit(tx, {
+      action: "client.update",
+      targetType: "client",
+      targetId: clientId,
+      before: withoutSecret(before),
+      after: withoutSecret(after!),
+    });
+  });
+}
+
+/** The hashed secret never goes into the audit log. */
+const withoutSecret = <T extends { clientSecret?: string | null }>({ clientSecret: _, ...rest }: T) => rest;
 
 function assertAbsoluteUrl(uri: string) {
   let url: URL;

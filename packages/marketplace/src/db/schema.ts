@@ -220,3 +220,17 @@ export const stripeEvents = pgTable("stripe_events", {
   receivedAt: ts("receivedAt").notNull().defaultNow(),
   processedAt: ts("processedAt"),
 });
+
+/** Append-only (migrations/0008_audit_log.sql: triggers refuse UPDATE, DELETE, TRUNCATE). Written by audit/log.ts. */
+export const auditLog = pgTable("audit_log", {
+  id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+  at: ts("at").notNull().defaultNow(),
+  actorId: text("actorId"),
+  actorKind: text("actorKind").$type<"user" | "admin_token" | "cli" | "system" | "anonymous">().notNull(),
+  action: text("action").notNull(),
+  targetType: text("targetType").notNull(),
+  targetId: text("targetId"),
+  before: jsonb("before"),
+  after: jsonb("after"),
+  requestId: text("requestId"),
+});

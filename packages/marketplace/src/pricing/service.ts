@@ -9,6 +9,7 @@ import {
 } from "@amp/contract";
 import { and, asc, eq, isNull } from "drizzle-orm";
 import type { z } from "zod";
+import { recordAudit } from "../audit/log.ts";
 import { findAgent } from "../catalog/service.ts";
 import type { Db } from "../db/database.ts";
 import { metricDefinitions, pricingTiers, tierMetricQuotas } from "../db/schema.ts";
@@ -91,19 +92,22 @@ export async function createTier(
     }
   }
   const now = new Date();
-  const [row] = await db
-    .insert(pricingTiers)
-    .values({
-      id: randomUUID(),
-      agentId,
-      ...input,
-      stripeProductId: stripe?.productId ?? null,
-      stripePriceId: stripe?.priceId ?? null,
-      createdAt: now,
-      updatedAt: now,
-    })
-    .returning();
-  return row!;
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(pricingTiers)
+      .values({
+        id: randomUUID(),
+        agentId,
+        ...input,
+        stripeProductId: stripe?.productId ?? null,
+        stripePriceId: stripe?.priceId ?? null,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .returning();
+    await recordAudit(tx, { action: "tier.create", targetType: "tier", targetId: row!.id, after: row });
+    return row!;
+  });
 }
 
 /** Archives a tier (subscriptions keep pointing at it); its Stripe price is archived too. */
@@ -113,10 +117,20 @@ export async function archiveTier(db: Db, payments: Payments | null, agentId: st
     if (!payments) throw new ApiError("SERVICE_UNAVAILABLE", "Archiving a Stripe price needs a Stripe key.");
     await payments.archivePrice(tier.stripeProductId, tier.stripePriceId);
   }
-  await db
-    .update(pricingTiers)
-    .set({ archivedAt: new Date(), updatedAt: new Date() })
-    .where(eq(pricingTiers.id, tierId));
+  await db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(pricingTiers)
+      .set({ archivedAt: new Date(), updatedAt: new Date() })
+      .where(eq(pricingTiers.id, tierId))
+      .returning();
+    await recordAudit(tx, {
+      action: "tier.archive",
+      targetType: "tier",
+      targetId: tierId,
+      before: tier,
+      after: row,
+    });
+  });
 }
 
 export async function listMetrics(db: Db, agentId: string): Promise<MetricRow[]> {
@@ -139,11 +153,14 @@ export async function createMetric(
     .where(and(eq(metricDefinitions.agentId, agentId), eq(metricDefinitions.slug, input.slug)))
     .limit(1);
   if (clash) throw new ApiError("CONFLICT", `This agent already has a metric "${input.slug}".`);
-  const [row] = await db
-    .insert(metricDefinitions)
-    .values({ id: randomUUID(), agentId, ...input, createdAt: new Date() })
-    .returning();
-  return row!;
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(metricDefinitions)
+      .values({ id: randomUUID(), agentId, ...input, createdAt: new Date() })
+      .returning();
+    await recordAudit(tx, { action: "metric.create", targetType: "metric", targetId: row!.id, after: row });
+    return row!;
+  });
 }
 
 /** Only the labels change: slug and kind are immutable (CONTRACT.md §5). */
@@ -153,13 +170,20 @@ export async function updateMetric(
   metricId: string,
   input: { displayName?: string; unit?: string },
 ): Promise<MetricRow> {
-  const [row] = await db
-    .update(metricDefinitions)
-    .set(input)
-    .where(and(eq(metricDefinitions.id, metricId), eq(metricDefinitions.agentId, agentId)))
-    .returning();
-  if (!row) throw new ApiError("NOT_FOUND", "No such metric.");
-  return row;
+  const where = and(eq(metricDefinitions.id, metricId), eq(metricDefinitions.agentId, agentId));
+  return db.transaction(async (tx) => {
+    const [before] = await tx.select().from(metricDefinitions).where(where).for("update");
+    if (!before) throw new ApiError("NOT_FOUND", "No such metric.");
+    const [row] = await tx.update(metricDefinitions).set(input).where(where).returning();
+    await recordAudit(tx, {
+      action: "metric.update",
+      targetType: "metric",
+      targetId: metricId,
+      before,
+      after: row,
+    });
+    return row!;
+  });
 }
 
 export async function findMetricBySlug(db: Db, agentId: string, slug: string): Promise<MetricRow> {
@@ -187,13 +211,25 @@ export async function setQuota(
     .where(and(eq(metricDefinitions.id, metricId), eq(metricDefinitions.agentId, agentId)))
     .limit(1);
   if (!metric) throw new ApiError("NOT_FOUND", "No such metric on this agent.");
-  await db
-    .insert(tierMetricQuotas)
-    .values({ tierId, metricId, quotaLimit })
-    .onConflictDoUpdate({
-      target: [tierMetricQuotas.tierId, tierMetricQuotas.metricId],
-      set: { quotaLimit },
+  await db.transaction(async (tx) => {
+    const key = and(eq(tierMetricQuotas.tierId, tierId), eq(tierMetricQuotas.metricId, metricId));
+    const [before] = await tx.select().from(tierMetricQuotas).where(key).for("update");
+    const [after] = await tx
+      .insert(tierMetricQuotas)
+      .values({ tierId, metricId, quotaLimit })
+      .onConflictDoUpdate({
+        target: [tierMetricQuotas.tierId, tierMetricQuotas.metricId],
+        set: { quotaLimit },
+      })
+      .returning();
+    await recordAudit(tx, {
+      action: "quota.set",
+      targetType: "quota",
+      targetId: `${tierId}/${metricId}`,
+      before,
+      after,
     });
+  });
   return { tierId, metricId, metricSlug: metric.slug, quotaLimit } satisfies QuotaDto;
 }
 

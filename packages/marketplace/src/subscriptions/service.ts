@@ -7,6 +7,7 @@ import {
   SubscriptionDtoSchema,
 } from "@amp/contract";
 import { and, desc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
+import { recordAudit } from "../audit/log.ts";
 import { findAgent } from "../catalog/service.ts";
 import type { Db } from "../db/database.ts";
 import {
@@ -265,28 +266,48 @@ export async function grantAddon(
     input.scope === "one_cycle"
       ? periodContaining(found.s.periodAnchor, found.t.billingInterval, new Date()).end
       : null;
-  const [row] = await db
-    .insert(subscriptionAddons)
-    .values({
-      id: randomUUID(),
-      subscriptionId,
-      metricId: metric.id,
-      amount: input.amount,
-      scope: input.scope,
-      expiresAt,
-      grantedBy,
-    })
-    .returning();
-  return toAddonDto(row!, metric.slug);
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(subscriptionAddons)
+      .values({
+        id: randomUUID(),
+        subscriptionId,
+        metricId: metric.id,
+        amount: input.amount,
+        scope: input.scope,
+        expiresAt,
+        grantedBy,
+      })
+      .returning();
+    await recordAudit(tx, { action: "addon.grant", targetType: "addon", targetId: row!.id, after: row });
+    return toAddonDto(row!, metric.slug);
+  });
 }
 
 export async function revokeAddon(db: Db, addonId: string): Promise<void> {
-  const [row] = await db
-    .update(subscriptionAddons)
-    .set({ revokedAt: sql`coalesce(${subscriptionAddons.revokedAt}, now())` })
-    .where(eq(subscriptionAddons.id, addonId))
-    .returning();
-  if (!row) throw new ApiError("NOT_FOUND", "No such addon.");
+  await db.transaction(async (tx) => {
+    const [before] = await tx
+      .select()
+      .from(subscriptionAddons)
+      .where(eq(subscriptionAddons.id, addonId))
+      .for("update");
+    if (!before) throw new ApiError("NOT_FOUND", "No such addon.");
+    const [row] = await tx
+      .update(subscriptionAddons)
+      .set({ revokedAt: sql`coalesce(${subscriptionAddons.revokedAt}, now())` })
+      .where(eq(subscriptionAddons.id, addonId))
+      .returning();
+    // Revoking twice changes nothing and records nothing.
+    if (before.revokedAt === null) {
+      await recordAudit(tx, {
+        action: "addon.revoke",
+        targetType: "addon",
+        targetId: addonId,
+        before,
+        after: row,
+      });
+    }
+  });
 }
 
 const toAddonDto = (row: typeof subscriptionAddons.$inferSelect, metricSlug: string): AddonDto => ({

@@ -1,4 +1,5 @@
 import { eq } from "drizzle-orm";
+import { recordAudit } from "../audit/log.ts";
 import { type Auth, CLIENT_IP_HEADER } from "../auth/auth.ts";
 import type { Db } from "../db/database.ts";
 import { interactions, user } from "../db/schema.ts";
@@ -30,6 +31,18 @@ export async function ensureAdmin(
     });
     id = created.user.id;
   }
-  await db.update(user).set({ role: "platform_admin", updatedAt: new Date() }).where(eq(user.id, id));
+  const userId = id;
+  await db.transaction(async (tx) => {
+    const [before] = await tx.select({ role: user.role }).from(user).where(eq(user.id, userId)).for("update");
+    if (before?.role === "platform_admin") return;
+    await tx.update(user).set({ role: "platform_admin", updatedAt: new Date() }).where(eq(user.id, userId));
+    await recordAudit(tx, {
+      action: "user.role",
+      targetType: "user",
+      targetId: userId,
+      before,
+      after: { role: "platform_admin" },
+    });
+  });
   return { id, email, created: !existing[0] };
 }
