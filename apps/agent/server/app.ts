@@ -8,6 +8,7 @@ import { z } from "zod";
 import { citationsOf, extractiveAnswer, llmAnswer, passagesOf, retrieve } from "./answer.ts";
 import type { AgentConfig } from "./config.ts";
 import { type KnowledgeBases, NotFoundError } from "./kb.ts";
+import type { AgentMetrics } from "./metrics.ts";
 
 const NameSchema = z.strictObject({
   name: z.string().trim().min(1, "a name is required").max(80, "at most 80 characters"),
@@ -19,6 +20,9 @@ const QuestionSchema = z.strictObject({
 /** Tracks open SSE streams so shutdown can end them cleanly. */
 export class Streams {
   private readonly open = new Set<Response>();
+  get size() {
+    return this.open.size;
+  }
   add(res: Response) {
     this.open.add(res);
     res.on("close", () => this.open.delete(res));
@@ -39,6 +43,7 @@ export function createAgentApp(deps: {
   database: Connection;
   logger: Logger;
   streams: Streams;
+  metrics?: AgentMetrics;
 }) {
   const { config, kit, kbs, logger, streams } = deps;
   const mp = expressAdapter(kit);
@@ -62,6 +67,10 @@ export function createAgentApp(deps: {
     next();
   });
 
+  if (deps.metrics) {
+    app.use(deps.metrics.http());
+    app.get("/metrics", deps.metrics.route(config.metrics));
+  }
   app.get("/health", (_req, res) => void res.json({ status: "ok" }));
   app.get("/ready", async (_req, res) => {
     try {

@@ -2,6 +2,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { dataDirSecret } from "@amp/db";
 import { z } from "zod";
+import type { MetricsAccess } from "./metrics.ts";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 
@@ -30,6 +31,8 @@ const EnvSchema = z.object({
   LLM_BASE_URL: z.url().optional(),
   LLM_API_KEY: z.string().optional(),
   LLM_MODEL: z.string().optional(),
+  /** Bearer token for GET /metrics. Unset: open outside production, not served in production. */
+  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -73,5 +76,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ? { baseUrl: e.LLM_BASE_URL.replace(/\/+$/, ""), apiKey: e.LLM_API_KEY!, model: e.LLM_MODEL! }
       : null,
     logLevel: e.LOG_LEVEL,
+    metrics: (e.METRICS_TOKEN
+      ? { token: e.METRICS_TOKEN }
+      : e.NODE_ENV === "production"
+        ? "off"
+        : "open") as MetricsAccess,
   };
 }

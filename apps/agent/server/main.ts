@@ -3,6 +3,7 @@ import pino from "pino";
 import { createAgentApp, Streams } from "./app.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { KnowledgeBases, schema } from "./kb.ts";
+import { AgentMetrics } from "./metrics.ts";
 import { openAgent } from "./open.ts";
 
 async function main() {
@@ -15,8 +16,9 @@ async function main() {
       censor: "[redacted]",
     },
   });
-  const { database, kit } = await openAgent(config);
   const streams = new Streams();
+  const metrics = new AgentMetrics(() => streams.size);
+  const { database, kit } = await openAgent(config, config.database, metrics.observer);
   const app = createAgentApp({
     config,
     kit,
@@ -24,6 +26,7 @@ async function main() {
     database,
     logger,
     streams,
+    metrics,
   });
   const server = createServer(app);
   server.keepAliveTimeout = 65_000;

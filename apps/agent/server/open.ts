@@ -1,12 +1,16 @@
 import { fileURLToPath } from "node:url";
-import { agentKitMigrations, createAgentKit } from "@amp/agent-kit";
+import { agentKitMigrations, createAgentKit, type MarketplaceObserver } from "@amp/agent-kit";
 import { connect, type DatabaseTarget, migrate } from "@amp/db";
 import type { AgentConfig } from "./config.ts";
 
 const MIGRATIONS = { name: "agent", dir: fileURLToPath(new URL("../migrations/", import.meta.url)) };
 
 /** Opens and migrates the agent's database (agent-kit's tables, then the agent's) and creates its kit. */
-export async function openAgent(config: AgentConfig, target: DatabaseTarget = config.database) {
+export async function openAgent(
+  config: AgentConfig,
+  target: DatabaseTarget = config.database,
+  observer?: MarketplaceObserver,
+) {
   const database = await connect(target);
   await migrate(database.sql, [agentKitMigrations, MIGRATIONS]);
   const kit = await createAgentKit({
@@ -18,6 +22,7 @@ export async function openAgent(config: AgentConfig, target: DatabaseTarget = co
     baseURL: config.backendUrl,
     secret: config.secret,
     database,
+    ...(observer ? { observer } : {}),
     ...(config.frontendOrigin
       ? { cookieMode: "cross-origin" as const, frontendOrigin: config.frontendOrigin }
       : {}),

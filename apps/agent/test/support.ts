@@ -11,11 +11,17 @@ import { Browser } from "../../../packages/marketplace/test/support/oauth.ts";
 import { createAgentApp, Streams } from "../server/app.ts";
 import { loadConfig } from "../server/config.ts";
 import { KnowledgeBases, schema } from "../server/kb.ts";
+import { AgentMetrics } from "../server/metrics.ts";
 import { openAgent } from "../server/open.ts";
 
 /** The marketplace with the demo seeded, and the reference agent's app in this process on its own database. */
 export async function startAgentApp(
-  opts: { database?: DatabaseTarget; kbs?: (db: ReturnType<typeof drizzleOf>) => KnowledgeBases } = {},
+  opts: {
+    database?: DatabaseTarget;
+    kbs?: (db: ReturnType<typeof drizzleOf>) => KnowledgeBases;
+    /** Serve GET /metrics, guarded by this token. */
+    metricsToken?: string;
+  } = {},
 ) {
   const t: TestMarketplace = await startTestMarketplace();
   const server: Server = createServer();
@@ -32,13 +38,16 @@ export async function startAgentApp(
     AUTH_SECRET: "agent-app-test-secret-0123456789abcdef",
     MAX_DOCUMENT_BYTES: "2000",
     WEB_DIST_DIR: "/nonexistent",
+    ...(opts.metricsToken ? { METRICS_TOKEN: opts.metricsToken } : {}),
   });
-  const { database, kit } = await openAgent(config, opts.database ?? { memory: true });
+  const streams = new Streams();
+  const metrics = opts.metricsToken ? new AgentMetrics(() => streams.size) : undefined;
+  const { database, kit } = await openAgent(config, opts.database ?? { memory: true }, metrics?.observer);
   const db = database.drizzle(schema);
   const kbs = opts.kbs ? opts.kbs(db) : new KnowledgeBases(db);
   server.on(
     "request",
-    createAgentApp({ config, kit, kbs, database, logger: pino({ level: "silent" }), streams: new Streams() }),
+    createAgentApp({ config, kit, kbs, database, logger: pino({ level: "silent" }), streams, metrics }),
   );
 
   /** The demo user, signed in to the marketplace and then to the agent; `call` is a JSON client with its cookies. */

@@ -16,6 +16,7 @@ import {
   SignInRequiredError,
   SubscriptionRequiredError,
 } from "./errors.ts";
+import type { MarketplaceObserver, MarketplaceOperation } from "./observer.ts";
 import type { TokenManager } from "./tokens.ts";
 
 export interface ClientDeps {
@@ -28,6 +29,7 @@ export interface ClientDeps {
   maxAttempts: number;
   tierCacheMs: number;
   tierCache: Map<string, { value: SubscriptionDto; until: number }>;
+  observer?: MarketplaceObserver;
 }
 
 export interface ConsumeOptions {
@@ -54,7 +56,7 @@ export class MarketplaceClient {
 
   /** The live subscription; throws SubscriptionRequiredError when there is none (404 from the marketplace). */
   async getSubscription(): Promise<SubscriptionDto> {
-    const response = await this.call("GET", `/me/subscriptions/${this.deps.agentId}`);
+    const response = await this.call("subscription", "GET", `/me/subscriptions/${this.deps.agentId}`);
     if (response.status === 404) throw new SubscriptionRequiredError(this.upgradeUrl);
     return this.parse(response, SubscriptionDtoSchema);
   }
@@ -66,13 +68,20 @@ export class MarketplaceClient {
    */
   async getTier(opts: { refresh?: boolean } = {}): Promise<SubscriptionDto> {
     const cached = this.deps.tierCache.get(this.userId);
-    if (!opts.refresh && cached && cached.until > Date.now()) return cached.value;
+    if (!opts.refresh && cached && cached.until > Date.now()) {
+      this.deps.observer?.tierCache?.("hit");
+      return cached.value;
+    }
     try {
       const value = await this.getSubscription();
+      this.deps.observer?.tierCache?.("miss");
       this.deps.tierCache.set(this.userId, { value, until: Date.now() + this.deps.tierCacheMs });
       return value;
     } catch (error) {
-      if (error instanceof MarketplaceUnavailableError && cached) return cached.value;
+      if (error instanceof MarketplaceUnavailableError && cached) {
+        this.deps.observer?.tierCache?.("stale");
+        return cached.value;
+      }
       if (error instanceof SubscriptionRequiredError) this.deps.tierCache.delete(this.userId);
       throw error;
     }
@@ -82,7 +91,7 @@ export class MarketplaceClient {
   async getUsage(slug: string): Promise<MetricUsageDto>;
   async getUsage(slug?: string): Promise<MetricUsageDto | MetricUsageDto[]> {
     const path = `/me/agents/${this.deps.agentId}/usage${slug ? `/${encodeURIComponent(slug)}` : ""}`;
-    const response = await this.call("GET", path);
+    const response = await this.call("usage", "GET", path);
     return slug
       ? this.parse(response, MetricUsageDtoSchema)
       : this.parse(response, z.array(MetricUsageDtoSchema));
@@ -106,6 +115,7 @@ export class MarketplaceClient {
       ...(opts.metadata ? { metadata: opts.metadata } : {}),
     };
     const response = await this.call(
+      "consume",
       "POST",
       `/me/agents/${this.deps.agentId}/usage/${encodeURIComponent(slug)}/consume`,
       body,
@@ -117,6 +127,7 @@ export class MarketplaceClient {
   async release(slug: string, delta: number, opts: { clientReqId: string }): Promise<UsageResultDto> {
     const body = { delta, clientReqId: opts.clientReqId };
     const response = await this.call(
+      "release",
       "POST",
       `/me/agents/${this.deps.agentId}/usage/${encodeURIComponent(slug)}/release`,
       body,
@@ -141,11 +152,41 @@ export class MarketplaceClient {
    * forced refresh and retry, then SignInRequiredError. Network errors and
    * 503 are retried up to `maxAttempts` with exponential backoff and jitter.
    */
-  private async call(method: string, path: string, body?: unknown): Promise<Response> {
+  private async call(
+    operation: MarketplaceOperation,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<Response> {
+    const started = performance.now();
+    let status: number | "no_response" = "no_response";
+    let attempts = 0;
+    try {
+      const response = await this.send(operation, method, path, body, () => attempts++);
+      status = response.status;
+      return response;
+    } finally {
+      this.deps.observer?.call?.({
+        operation,
+        status,
+        attempts,
+        seconds: (performance.now() - started) / 1000,
+      });
+    }
+  }
+
+  private async send(
+    operation: MarketplaceOperation,
+    method: string,
+    path: string,
+    body: unknown,
+    sending: () => void,
+  ): Promise<Response> {
     let token = await this.deps.tokens.getAccessToken(this.userId);
     let refreshed = false;
     for (let attempt = 1; ; attempt++) {
       let response: Response;
+      sending();
       try {
         response = await this.deps.fetch(`${this.deps.marketplaceUrl}${path}`, {
           method,
@@ -159,11 +200,13 @@ export class MarketplaceClient {
         });
       } catch (error) {
         if (attempt >= this.deps.maxAttempts) throw new MarketplaceUnavailableError(undefined, error);
+        this.deps.observer?.retry?.({ operation, reason: "network_error" });
         await backoff(attempt);
         continue;
       }
       if (response.status === 401 && !refreshed) {
         refreshed = true;
+        this.deps.observer?.retry?.({ operation, reason: "unauthorized" });
         token = await this.deps.tokens.getAccessToken(this.userId, { forceRefresh: true });
         attempt--;
         continue;
@@ -171,6 +214,7 @@ export class MarketplaceClient {
       if (response.status === 401)
         throw new SignInRequiredError("The marketplace no longer accepts this session.");
       if (response.status === 503 && attempt < this.deps.maxAttempts) {
+        this.deps.observer?.retry?.({ operation, reason: "unavailable" });
         await backoff(attempt);
         continue;
       }

@@ -1,6 +1,7 @@
 import { DEFAULT_AGENT_SCOPES } from "@amp/contract";
 import type { Connection } from "@amp/db";
 import { z } from "zod";
+import type { MarketplaceObserver } from "./observer.ts";
 
 /**
  * agent-kit options, validated once by `createAgentKit`. Every problem is
@@ -52,11 +53,14 @@ export type AgentKitOptions = z.input<typeof AgentKitOptionsSchema> & {
   database: Connection;
   /** Injected `fetch` (tests, proxies). @default globalThis.fetch */
   fetch?: typeof fetch;
+  /** Told about every marketplace call, retry and tier-cache lookup (metrics); see observer.ts. */
+  observer?: MarketplaceObserver;
 };
 export type ResolvedOptions = z.output<typeof AgentKitOptionsSchema> & {
   database: Connection;
   fetch: typeof fetch;
   issuer: string;
+  observer?: MarketplaceObserver;
 };
 
 export class AgentKitConfigError extends Error {
@@ -64,7 +68,7 @@ export class AgentKitConfigError extends Error {
 }
 
 export function resolveOptions(options: AgentKitOptions): ResolvedOptions {
-  const { database, fetch: fetchImpl, ...rest } = options;
+  const { database, fetch: fetchImpl, observer, ...rest } = options;
   const parsed = AgentKitOptionsSchema.safeParse(rest);
   const problems = parsed.success
     ? []
@@ -90,5 +94,6 @@ export function resolveOptions(options: AgentKitOptions): ResolvedOptions {
     issuer: `${marketplaceUrl}/api/auth`,
     database,
     fetch: fetchImpl ?? globalThis.fetch,
+    ...(observer ? { observer } : {}),
   };
 }

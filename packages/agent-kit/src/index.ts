@@ -11,3 +11,4 @@ export {
 } from "./errors.ts";
 export { AgentKit, type AgentUser, createAgentKit, type KitReply } from "./kit.ts";
 export { agentKitMigrations } from "./migrations.ts";
+export type { MarketplaceCallEvent, MarketplaceObserver, MarketplaceOperation } from "./observer.ts";

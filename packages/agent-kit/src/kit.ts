@@ -98,6 +98,7 @@ export class AgentKit {
         maxAttempts: this.options.maxAttempts,
         tierCacheMs: this.options.tierCacheMs,
         tierCache: this.tierCache,
+        ...(this.options.observer ? { observer: this.options.observer } : {}),
       },
       userId,
     );
