@@ -22,7 +22,7 @@ import { ok } from "./http/envelope.ts";
 import { errorResponse, onError } from "./http/on-error.ts";
 import { type ApiRouter, apiRouter } from "./http/route.ts";
 import { meRoutes } from "./me/routes.ts";
-import { httpMetrics } from "./metrics/http.ts";
+import { endpointPaths, httpMetrics } from "./metrics/http.ts";
 import { MarketplaceMetrics } from "./metrics/registry.ts";
 import { metricsRoute } from "./metrics/route.ts";
 import { tokenEndpointMetrics } from "./metrics/token-endpoint.ts";
@@ -105,7 +105,7 @@ export function createMarketplace(deps: {
 
   app.use(requestId({ headerName: "x-request-id", limitLength: 128, generator: () => randomUUID() }));
   app.use(accessLog(logger));
-  app.use(httpMetrics(metrics));
+  app.use(httpMetrics(metrics, { forwarded: endpointPaths(auth.api, "/api/auth") }));
   app.use(auditScope());
   app.use(
     bodyLimit({

@@ -162,6 +162,23 @@ describe("GET /metrics", () => {
     expect(delta(webhook, { type: "unknown", outcome: "invalid_signature" })).toBe(1);
   });
 
+  it("labels requests better-auth answers by its endpoint's template, never the raw path", async () => {
+    const before = await read();
+    const random = randomUUID();
+    for (const path of [
+      `/api/auth/callback/${random}`,
+      `/api/auth/reset-password/${random}`,
+      `/api/auth/${random}`,
+    ])
+      await fetch(`${t.url}${path}`, { redirect: "manual" });
+    const after = await read();
+    const count = (route: string) => moved(before, after, "marketplace_http_requests_total", { route });
+    expect(count("/api/auth/callback/:id")).toBe(1);
+    expect(count("/api/auth/reset-password/:token")).toBe(1);
+    expect(count("unmatched")).toBe(1);
+    expect(after.text).not.toContain(random);
+  });
+
   it("reports the code grant that issued a user's tokens", async () => {
     const before = await read();
     await agentUser(t, agent);

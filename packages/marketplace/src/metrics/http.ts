@@ -4,23 +4,29 @@ import type { MarketplaceMetrics } from "./registry.ts";
 
 /**
  * Counts and times every request by route template (`/agents/:agentId`),
- * never the raw path, so an id in a URL cannot add a time series. Catch-all
- * routes that forward to better-auth (`/api/auth/*`) are labelled with the
- * real endpoint path when it exists (a fixed set) and with the template
- * when the answer is 404 (an unknown path anyone can invent).
+ * never the raw path, so an id in a URL cannot add a time series. Requests a
+ * catch-all route forwards (`/api/auth/*` to better-auth) are labelled with
+ * the template of the endpoint they reach, from `forwarded` (better-auth's
+ * own endpoint paths, e.g. `/api/auth/callback/:id`); anything else is
+ * `unmatched`.
  */
-export function httpMetrics(metrics: MarketplaceMetrics): MiddlewareHandler {
+export function httpMetrics(
+  metrics: MarketplaceMetrics,
+  opts: { forwarded?: readonly string[] } = {},
+): MiddlewareHandler {
+  const forwarded = (opts.forwarded ?? []).map((template) => ({ template, pattern: patternOf(template) }));
+  const forwardedRoute = (path: string) => forwarded.find((r) => r.pattern.test(path))?.template;
   return async (c, next) => {
     const started = performance.now();
     await next();
     const status = String(c.res.status);
-    const labels = { method: c.req.method, route: routeLabel(c), status };
+    const labels = { method: c.req.method, route: routeLabel(c, forwardedRoute), status };
     metrics.httpRequests.inc(labels);
     metrics.httpDuration.observe(labels, (performance.now() - started) / 1000);
   };
 }
 
-function routeLabel(c: Context): string {
+function routeLabel(c: Context, forwardedRoute: (path: string) => string | undefined): string {
   // After the chain, routeIndex is the handler that answered (or the middleware that cut it short).
   let template = routePath(c);
   if (template.endsWith("*")) {
@@ -31,6 +37,24 @@ function routeLabel(c: Context): string {
     if (specific) template = specific;
   }
   if (!template.endsWith("*")) return template;
-  if (c.res.status === 404 || template === "/*") return "unmatched";
-  return template.startsWith("/api/auth/") ? c.req.path : template;
+  return forwardedRoute(c.req.path) ?? "unmatched";
 }
+
+/** `/api/auth/callback/:id` → a regex matching one path segment per parameter. */
+function patternOf(template: string): RegExp {
+  const escaped = template
+    .split("/")
+    .map((segment) => (segment.startsWith(":") ? "[^/]+" : segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
+    .join("/");
+  return new RegExp(`^${escaped}/?$`);
+}
+
+/** The paths of better-auth's endpoints (`auth.api`), as mounted under `basePath`. */
+export const endpointPaths = (api: object, basePath: string): string[] => [
+  ...new Set(
+    Object.values(api)
+      .map((endpoint) => (endpoint as { path?: unknown }).path)
+      .filter((path): path is string => typeof path === "string")
+      .map((path) => `${basePath}${path}`),
+  ),
+];
