@@ -241,3 +241,30 @@ describe("audit log: append-only in the database", () => {
     expect((await sql.query("SELECT 1 FROM audit_log WHERE action = 'forged'")).rows).toEqual([]);
   });
 });
+
+describe("audit log: security events", () => {
+  it("a sign-in refused by the rate limiter is recorded with the caller's address", async () => {
+    const limited = await startTestMarketplace({ RATE_LIMIT: "on" });
+    try {
+      const who = await signedInBrowser(limited.url);
+      const statuses: number[] = [];
+      for (let i = 0; i < 12; i++) {
+        const response = await fetch(`${limited.url}/api/auth/sign-in/email`, {
+          method: "POST",
+          headers: { "content-type": "application/json", origin: limited.url },
+          body: JSON.stringify({ email: who.email, password: "not the password" }),
+        });
+        statuses.push(response.status);
+      }
+      const refused = statuses.filter((s) => s === 429).length;
+      expect(refused).toBeGreaterThan(0);
+      const { rows } = await limited.mp.database.sql.query<{ actorKind: string; targetId: string }>(
+        `SELECT "actorKind", "targetId" FROM audit_log WHERE action = 'auth.sign_in_rate_limited'`,
+      );
+      expect(rows).toHaveLength(refused);
+      expect(rows.map((r) => [r.actorKind, r.targetId])).toEqual(rows.map(() => ["anonymous", "127.0.0.1"]));
+    } finally {
+      await limited.close();
+    }
+  });
+});

@@ -1,4 +1,5 @@
-import type { MiddlewareHandler } from "hono";
+import { getConnInfo } from "@hono/node-server/conninfo";
+import type { Context, MiddlewareHandler } from "hono";
 import { CLIENT_IP_HEADER } from "../auth/auth.ts";
 import type { Db } from "../db/database.ts";
 import { recordAudit } from "./log.ts";
@@ -29,7 +30,21 @@ export function signInLimitAudit(db: Db): MiddlewareHandler {
     await recordAudit(db, {
       action: "auth.sign_in_rate_limited",
       targetType: "ip",
-      targetId: c.req.header(CLIENT_IP_HEADER) ?? null,
+      targetId: callerAddress(c),
     });
   };
+}
+
+/**
+ * The address server.ts derived (socket, or the trusted proxy hop). That header is written into
+ * the Node request, which @hono/node-server does not pass on, so fall back to the socket peer.
+ */
+function callerAddress(c: Context): string | null {
+  const derived = c.req.header(CLIENT_IP_HEADER);
+  if (derived) return derived;
+  try {
+    return getConnInfo(c).remote.address ?? null;
+  } catch {
+    return null; // not served by node-server (app.request() in a test)
+  }
 }
