@@ -25,6 +25,7 @@ import { meRoutes } from "./me/routes.ts";
 import { endpointPaths, httpMetrics } from "./metrics/http.ts";
 import { MarketplaceMetrics } from "./metrics/registry.ts";
 import { metricsRoute } from "./metrics/route.ts";
+import { timedSql } from "./metrics/timed-sql.ts";
 import { tokenEndpointMetrics } from "./metrics/token-endpoint.ts";
 import { USAGE_WRITE_PATH, usageOutcomeMetrics } from "./metrics/usage-outcomes.ts";
 import { openApiRoutes } from "./openapi/routes.tsx";
@@ -98,8 +99,8 @@ export function createMarketplace(deps: {
     production: config.env === "production",
     baseUrl: config.baseUrl,
   };
-  const usage = new UsageService(database.sql, db, config.baseUrl);
   const metrics = new MarketplaceMetrics(() => database.poolStats());
+  const usage = new UsageService(timedSql(database.sql, metrics), db, config.baseUrl);
   const webhooks = new StripeWebhooks(db, verifier, logger, metrics);
   const app = new Hono<AppEnv>();
 

@@ -42,6 +42,14 @@ export class MarketplaceMetrics {
     registers: [this.registry],
   });
 
+  readonly queryDuration = new Histogram({
+    name: "marketplace_db_query_duration_seconds",
+    help: "Hot-path SQL (consume, release, usage reads) by statement name, pool wait included.",
+    labelNames: ["statement"] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
   readonly webhookEvents = new Counter({
     name: "marketplace_stripe_webhook_events_total",
     help: "Stripe webhook deliveries by event type and outcome (processed, failed, duplicate, invalid_signature).",
