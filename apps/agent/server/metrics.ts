@@ -88,8 +88,10 @@ export class AgentMetrics {
   /** `GET /metrics`, guarded as `access` says. */
   route(access: MetricsAccess): RequestHandler {
     const expected = typeof access === "object" ? digest(access.token) : null;
-    return async (req, res, next) => {
-      if (access === "off") return next();
+    return async (req, res) => {
+      // Not served, and not handed on either: the web app's catch-all would answer it with index.html.
+      if (access === "off")
+        return void res.status(404).json({ error: "not_found", message: "No route for GET /metrics" });
       if (expected) {
         const header = req.get("authorization") ?? "";
         const presented = header.startsWith("Bearer ") ? header.slice(7) : "";

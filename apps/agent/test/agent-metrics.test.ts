@@ -1,6 +1,10 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import express from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { moved, scrape } from "../../../packages/marketplace/test/support/scrape.ts";
 import { loadConfig } from "../server/config.ts";
+import { AgentMetrics } from "../server/metrics.ts";
 import { startAgentApp } from "./support.ts";
 
 const TOKEN = "agent-metrics-token-0123456789";
@@ -30,6 +34,21 @@ describe("agent GET /metrics", () => {
     expect(loadConfig({ ...base, NODE_ENV: "production", METRICS_TOKEN: TOKEN }).metrics).toEqual({
       token: TOKEN,
     });
+  });
+
+  it("when off (production, no token) answers 404 itself, so the web app's catch-all never serves it", async () => {
+    const app = express();
+    app.get("/metrics", new AgentMetrics(() => 0).route("off"));
+    app.use((_req, res) => void res.type("html").send("<!doctype html>the web app"));
+    const server = createServer(app).listen(0, "127.0.0.1");
+    await new Promise((resolve) => server.once("listening", resolve));
+    try {
+      const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`);
+      expect(response.status).toBe(404);
+      expect(await response.json()).toMatchObject({ error: "not_found" });
+    } finally {
+      server.close();
+    }
   });
 
   it("counts routes by template, marketplace calls by operation, tier-cache lookups and SSE answers", async () => {
