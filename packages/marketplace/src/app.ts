@@ -14,12 +14,15 @@ import { catalogRoutes } from "./catalog/routes.ts";
 import type { Config } from "./config.ts";
 import type { Database } from "./db/database.ts";
 import { accessLog } from "./http/access-log.ts";
+import { clientAddressMiddleware } from "./http/client-address.ts";
 import { ok } from "./http/envelope.ts";
 import { errorResponse, onError } from "./http/on-error.ts";
 import { meRoutes } from "./me/routes.ts";
 import { openApiRoutes } from "./openapi/routes.tsx";
 import { billingPageRoutes } from "./pages/billing-routes.tsx";
 import { pageRoutes } from "./pages/routes.tsx";
+import { authRateLimits } from "./rate-limit/auth-middleware.ts";
+import { openRateLimitStore, type RateLimitStore } from "./rate-limit/store.ts";
 import {
   type Payments,
   StripePayments,
@@ -42,6 +45,7 @@ export interface Marketplace {
   auth: Auth;
   bearer: BearerCache;
   webhooks: StripeWebhooks;
+  rateLimits: RateLimitStore;
 }
 
 /** Builds the marketplace app. Reads like a table of contents: one line per feature. */
@@ -56,12 +60,14 @@ export function createMarketplace(deps: {
   const { config, database, logger } = deps;
   const { db } = database;
   const claims = subscriptionClaims(db);
+  const rateLimits = openRateLimitStore(config, database.sql, logger);
   const auth = createAuth({
     config,
     dialect: database.authDialect,
     claims,
     logger,
     onUserCreated: (user) => recordSignup(db, user),
+    rateLimitStore: rateLimits,
   });
   const bearer = new BearerCache(db, config.bearerCacheTtlMs);
   const payments =
@@ -90,6 +96,7 @@ export function createMarketplace(deps: {
 
   app.use(requestId({ headerName: "x-request-id", limitLength: 128, generator: () => randomUUID() }));
   app.use(accessLog(logger));
+  app.use(clientAddressMiddleware(config.trustProxy));
   app.use(
     bodyLimit({
       maxSize: config.bodyLimitBytes,
@@ -103,6 +110,7 @@ export function createMarketplace(deps: {
     return ok(c, { database: "up" });
   });
 
+  app.use("/api/auth/*", authRateLimits({ store: rateLimits, sql: database.sql, enabled: config.rateLimit }));
   app.route(
     "/api/auth",
     authRoutes({
@@ -149,5 +157,5 @@ export function createMarketplace(deps: {
 
   app.notFound((c) => errorResponse(c, 404, "NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`));
   app.onError(onError(logger));
-  return { app, auth, bearer, webhooks };
+  return { app, auth, bearer, webhooks, rateLimits };
 }
