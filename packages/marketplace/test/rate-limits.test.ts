@@ -1,9 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { createConnection } from "node:net";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningMarketplace, startMarketplace } from "../src/server.ts";
 import { startTestMarketplace, type TestMarketplace } from "./support/harness.ts";
+import { type MarketplaceProcess, startMarketplaceProcess } from "./support/process-instance.ts";
 import { type Browser, fullFlow, signedInBrowser, type TokenResponse, tokenRequest } from "./support/oauth.ts";
 
 /**
@@ -143,26 +142,21 @@ async function expectOneBudget(a: string, b: string) {
 
 describe.skipIf(!process.env.TEST_DATABASE_URL)("two instances on one PostgreSQL database", () => {
   let a: TestMarketplace;
-  let b: RunningMarketplace;
+  let b: MarketplaceProcess;
   beforeAll(async () => {
     a = await startTestMarketplace({ RATE_LIMIT: "on" });
     const database = a.mp.config.database;
     if (!("url" in database)) throw new Error("expected a PostgreSQL database");
-    // A second instance on the same database, as a load balancer would see it.
-    b = await startMarketplace({
-      env: {
-        NODE_ENV: "test",
-        MARKETPLACE_PORT: "0",
-        MARKETPLACE_HOST: "127.0.0.1",
-        RATE_LIMIT: "on",
-        DATABASE_URL: database.url,
-        AUTH_SECRET: a.mp.config.authSecret,
-      },
-      logger: pino({ level: "silent" }),
+    // Another process on the same database, as behind a load balancer (in one process, better-auth's
+    // memory store would be shared by accident and prove nothing).
+    b = await startMarketplaceProcess({
+      RATE_LIMIT: "on",
+      DATABASE_URL: database.url,
+      AUTH_SECRET: a.mp.config.authSecret,
     });
   });
   afterAll(async () => {
-    await b?.close();
+    await b?.stop();
     await a?.close();
   });
 
@@ -185,17 +179,14 @@ const redisUp = await new Promise<boolean>((resolve) => {
 // CI has Redis: there this suite must run (and fail if Redis is missing), never skip.
 describe.skipIf(!redisUp && !process.env.CI)("two instances sharing Redis (REDIS_URL)", () => {
   let a: TestMarketplace;
-  let b: TestMarketplace;
+  let b: MarketplaceProcess;
   beforeAll(async () => {
-    const env = {
-      RATE_LIMIT: "on",
-      REDIS_URL,
-      REDIS_KEY_PREFIX: `test-${randomBytes(6).toString("hex")}:`,
-    };
-    [a, b] = await Promise.all([startTestMarketplace(env), startTestMarketplace(env)]);
+    // A unique prefix per run: the two instances share it, nothing else does.
+    const env = { RATE_LIMIT: "on", REDIS_URL, REDIS_KEY_PREFIX: `test-${randomBytes(6).toString("hex")}:` };
+    [a, b] = await Promise.all([startTestMarketplace(env), startMarketplaceProcess(env)]);
   });
   afterAll(async () => {
-    await Promise.all([a?.close(), b?.close()]);
+    await Promise.all([a?.close(), b?.stop()]);
   });
 
   it("F.4e the sign-in limit is one budget across instances (Redis store)", async () => {
