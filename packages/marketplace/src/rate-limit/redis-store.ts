@@ -53,17 +53,21 @@ export class RedisRateLimitStore implements RateLimitStore {
   }
 
   async close() {
-    if (!this.connecting) return;
-    await this.connecting.catch(() => undefined);
-    if (this.client.isOpen) await this.client.close();
+    // A client still trying to connect is dropped, not waited for.
+    if (this.client.isReady) await this.client.close();
+    else if (this.client.isOpen) this.client.destroy();
   }
 
   private ready(): Promise<unknown> {
     if (this.client.isReady) return Promise.resolve();
-    this.connecting ??= this.client.connect().catch((error: unknown) => {
-      this.connecting = undefined;
-      throw error;
-    });
+    if (!this.connecting) {
+      this.connecting = this.client.connect().catch((error: unknown) => {
+        this.connecting = undefined;
+        throw error;
+      });
+      // Observed by the race below; this keeps a late failure from being an unhandled rejection.
+      this.connecting.catch(() => undefined);
+    }
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise((_, reject) => {
       timer = setTimeout(() => reject(new Error("redis is not reachable")), CONNECT_WAIT_MS);
