@@ -14,7 +14,9 @@ const logger = pino({ level: "silent" });
 
 /** Fires `n` hits at once and counts the allowed ones. */
 async function allowedOf(store: RateLimitStore, key: string, n: number, max: number) {
-  const decisions = await Promise.all(Array.from({ length: n }, () => store.consume(key, { window: 60, max })));
+  const decisions = await Promise.all(
+    Array.from({ length: n }, () => store.consume(key, { window: 60, max })),
+  );
   return decisions.filter((d) => d.allowed).length;
 }
 
@@ -25,7 +27,9 @@ describe("PostgreSQL rate-limit store", () => {
   beforeAll(async () => {
     const target = await testDatabase();
     drop = target.drop;
-    database = await openDatabase(target.memory ? { memory: true } : { url: target.env.DATABASE_URL as string });
+    database = await openDatabase(
+      target.memory ? { memory: true } : { url: target.env.DATABASE_URL as string },
+    );
     await migrate(database.sql);
     store = new PostgresRateLimitStore(database.sql, logger);
   });

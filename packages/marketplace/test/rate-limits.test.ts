@@ -2,8 +2,8 @@ import { randomBytes } from "node:crypto";
 import { createConnection } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestMarketplace, type TestMarketplace } from "./support/harness.ts";
+import { Browser, fullFlow, signedInBrowser, type TokenResponse, tokenRequest } from "./support/oauth.ts";
 import { type MarketplaceProcess, startMarketplaceProcess } from "./support/process-instance.ts";
-import { type Browser, fullFlow, signedInBrowser, type TokenResponse, tokenRequest } from "./support/oauth.ts";
 
 /**
  * Issue 9 item 4 and issue 10 item 3: rate limits key on the real client
@@ -71,6 +71,24 @@ describe("behind one trusted proxy (TRUST_PROXY=1)", () => {
     // The victim, from their own address, still signs in; another client still gets a plain 401.
     expect((await signIn(t.url, victim, PASSWORD, { "x-forwarded-for": "198.51.100.7" })).status).toBe(200);
     expect((await signIn(t.url, victim, "typo", { "x-forwarded-for": "198.51.100.8" })).status).toBe(401);
+  });
+  it("F.4a the sign-in page and the API share one budget per client, and the page's refusal carries Retry-After", async () => {
+    const client = { "x-forwarded-for": "203.0.113.77" };
+    const browser = new Browser(t.url);
+    const html = await (
+      await browser.fetch("/sign-in", { headers: { accept: "text/html", ...client } })
+    ).text();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? "";
+    for (let i = 1; i <= SIGN_IN_BUDGET; i++) {
+      expect((await signIn(t.url, "nobody@example.com", "wrong", client)).status).toBe(401);
+    }
+    const refused = await browser.fetch("/sign-in", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", accept: "text/html", ...client },
+      body: new URLSearchParams({ csrf, email: "nobody@example.com", password: "wrong" }).toString(),
+    });
+    expectRefused(refused);
+    expect(await refused.text()).toContain("Too many attempts");
   });
 });
 

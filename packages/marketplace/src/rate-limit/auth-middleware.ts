@@ -32,7 +32,9 @@ export function authRateLimits(deps: {
       if (!decision.allowed) {
         return oauthTooManyRequests(
           decision.retryAfter ?? TOKEN_RULES[bucket].window,
-          known ? "too many token requests for this client" : "too many failed token requests for this client",
+          known
+            ? "too many token requests for this client"
+            : "too many failed token requests for this client",
         );
       }
     }

@@ -33,7 +33,10 @@ export class RedisRateLimitStore implements RateLimitStore {
       url,
       // While disconnected, fail at once instead of queueing (the caller refuses the request).
       disableOfflineQueue: true,
-      socket: { connectTimeout: CONNECT_WAIT_MS, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 5_000) },
+      socket: {
+        connectTimeout: CONNECT_WAIT_MS,
+        reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 5_000),
+      },
     });
     this.client.on("error", (error: Error) =>
       logger.warn({ err: { message: error.message }, component: "rate-limit" }, "redis connection error"),
