@@ -21,14 +21,14 @@ import { meRoutes } from "./me/routes.ts";
 import { openApiRoutes } from "./openapi/routes.tsx";
 import { billingPageRoutes } from "./pages/billing-routes.tsx";
 import { pageRoutes } from "./pages/routes.tsx";
-import { authRateLimits } from "./rate-limit/auth-middleware.ts";
-import { openRateLimitStore, type RateLimitStore } from "./rate-limit/store.ts";
 import {
   type Payments,
   StripePayments,
   StripeWebhookVerifier,
   type WebhookVerifier,
 } from "./payments/payments.ts";
+import { authRateLimits } from "./rate-limit/auth-middleware.ts";
+import { openRateLimitStore, type RateLimitStore } from "./rate-limit/store.ts";
 import { stripeWebhookRoutes } from "./stripe/routes.ts";
 import { StripeWebhooks } from "./stripe/webhooks.ts";
 import { subscriptionClaims } from "./subscriptions/claims.ts";
