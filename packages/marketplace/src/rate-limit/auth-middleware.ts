@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "../app-env.ts";
 import { hashToken } from "../auth/bearer.ts";
 import type { SqlClient } from "../db/database.ts";
 import { TOKEN_RULES } from "./rules.ts";
@@ -18,25 +19,42 @@ export function authRateLimits(deps: {
   store: RateLimitStore;
   sql: SqlClient;
   enabled: boolean;
-}): MiddlewareHandler {
+}): MiddlewareHandler<AppEnv> {
   const { store, sql, enabled } = deps;
+
+  /** Spends the request's token budgets; a refusal when one is exhausted. */
+  async function limitTokenRequest(request: Request, address: string | undefined) {
+    const form = new URLSearchParams(await request.clone().text());
+    const clientId = tokenClientId(form, request.headers.get("authorization") ?? undefined);
+    const grantType = form.get("grant_type") ?? "";
+    const grant = GRANT_TYPES.has(grantType) ? grantType : "other";
+    if (await isLiveGrant(sql, grantType, form, clientId)) {
+      const decision = await store.consume(
+        `oauth2-token|${clientId ?? "-"}|${grant}|known`,
+        TOKEN_RULES.known,
+      );
+      return decision.allowed
+        ? null
+        : oauthTooManyRequests(decision.retryAfter, "too many token requests for this client");
+    }
+    // A failure spends its client's failure budget and, as a backstop against made-up client ids,
+    // its address's: neither is shared with live grants.
+    for (const [key, rule] of [
+      [`oauth2-token|${clientId ?? "-"}|${grant}|unknown`, TOKEN_RULES.unknown],
+      [`oauth2-token-failures|${address ?? "-"}`, TOKEN_RULES.unknownPerAddress],
+    ] as const) {
+      const decision = await store.consume(key, rule);
+      if (!decision.allowed) {
+        return oauthTooManyRequests(decision.retryAfter, "too many failed token requests; retry later");
+      }
+    }
+    return null;
+  }
+
   return async function authRateLimitsHandler(c, next) {
     if (enabled && c.req.method === "POST" && c.req.path === TOKEN_PATH) {
-      const form = new URLSearchParams(await c.req.raw.clone().text());
-      const clientId = tokenClientId(form, c.req.header("authorization"));
-      const grantType = form.get("grant_type") ?? "";
-      const known = await isLiveGrant(sql, grantType, form, clientId);
-      const bucket = known ? "known" : "unknown";
-      const key = `oauth2-token|${clientId ?? "-"}|${GRANT_TYPES.has(grantType) ? grantType : "other"}|${bucket}`;
-      const decision = await store.consume(key, TOKEN_RULES[bucket]);
-      if (!decision.allowed) {
-        return oauthTooManyRequests(
-          decision.retryAfter ?? TOKEN_RULES[bucket].window,
-          known
-            ? "too many token requests for this client"
-            : "too many failed token requests for this client",
-        );
-      }
+      const refused = await limitTokenRequest(c.req.raw, c.get("clientAddress"));
+      if (refused) return refused;
     }
     await next();
     if (c.res.status === 429 && !c.res.headers.has("retry-after")) {
@@ -94,14 +112,14 @@ async function isLiveGrant(
   return false;
 }
 
-function oauthTooManyRequests(retryAfter: number, description: string): Response {
+function oauthTooManyRequests(retryAfter: number | null, description: string): Response {
   // RFC 6749 §4.1.2.1 names `temporarily_unavailable`; RFC 6585 §4 the status and Retry-After.
   return new Response(JSON.stringify({ error: "temporarily_unavailable", error_description: description }), {
     status: 429,
     headers: {
       "content-type": "application/json",
       "cache-control": "no-store",
-      "retry-after": String(retryAfter),
+      "retry-after": String(retryAfter ?? 60),
     },
   });
 }

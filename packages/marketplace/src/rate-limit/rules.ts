@@ -37,4 +37,6 @@ export const AUTH_RULES = {
 export const TOKEN_RULES = {
   known: { window: 60, max: 1_200 },
   unknown: { window: 60, max: 30 },
+  /** Failures per client address too, whatever client id they name (never applied to live grants). */
+  unknownPerAddress: { window: 60, max: 300 },
 } satisfies Record<string, RateLimitRule>;
