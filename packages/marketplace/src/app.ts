@@ -14,6 +14,7 @@ import { catalogRoutes } from "./catalog/routes.ts";
 import type { Config } from "./config.ts";
 import type { Database } from "./db/database.ts";
 import { accessLog } from "./http/access-log.ts";
+import { clientAddressMiddleware } from "./http/client-address.ts";
 import { ok } from "./http/envelope.ts";
 import { errorResponse, onError } from "./http/on-error.ts";
 import { type ApiRouter, apiRouter } from "./http/route.ts";
@@ -27,6 +28,8 @@ import {
   StripeWebhookVerifier,
   type WebhookVerifier,
 } from "./payments/payments.ts";
+import { authRateLimits } from "./rate-limit/auth-middleware.ts";
+import { openRateLimitStore, type RateLimitStore } from "./rate-limit/store.ts";
 import { stripeWebhookRoutes } from "./stripe/routes.ts";
 import { StripeWebhooks } from "./stripe/webhooks.ts";
 import { subscriptionClaims } from "./subscriptions/claims.ts";
@@ -45,6 +48,7 @@ export interface Marketplace {
   auth: Auth;
   bearer: BearerCache;
   webhooks: StripeWebhooks;
+  rateLimits: RateLimitStore;
 }
 
 /** Builds the marketplace app. Reads like a table of contents: one line per feature. */
@@ -59,12 +63,14 @@ export function createMarketplace(deps: {
   const { config, database, logger } = deps;
   const { db } = database;
   const claims = subscriptionClaims(db);
+  const rateLimits = openRateLimitStore(config, database.sql, logger);
   const auth = createAuth({
     config,
     dialect: database.authDialect,
     claims,
     logger,
     onUserCreated: (user) => recordSignup(db, user),
+    rateLimitStore: rateLimits,
   });
   const bearer = new BearerCache(db, config.bearerCacheTtlMs);
   const payments =
@@ -93,6 +99,7 @@ export function createMarketplace(deps: {
 
   app.use(requestId({ headerName: "x-request-id", limitLength: 128, generator: () => randomUUID() }));
   app.use(accessLog(logger));
+  app.use(clientAddressMiddleware(config.trustProxy));
   app.use(
     bodyLimit({
       maxSize: config.bodyLimitBytes,
@@ -106,6 +113,7 @@ export function createMarketplace(deps: {
     return ok(c, { database: "up" });
   });
 
+  app.use("/api/auth/*", authRateLimits({ store: rateLimits, sql: database.sql, enabled: config.rateLimit }));
   app.route(
     "/api/auth",
     authRoutes({
@@ -138,5 +146,5 @@ export function createMarketplace(deps: {
 
   app.notFound((c) => errorResponse(c, 404, "NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`));
   app.onError(onError(logger));
-  return { app, api, auth, bearer, webhooks };
+  return { app, api, auth, bearer, webhooks, rateLimits };
 }
