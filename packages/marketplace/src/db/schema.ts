@@ -187,6 +187,7 @@ export const usageCounters = pgTable(
     metricId: text("metricId").notNull(),
     used: bigint("used", { mode: "number" }).notNull(),
     periodStart: ts("periodStart"),
+    periodEnd: ts("periodEnd"),
   },
   (t) => [primaryKey({ columns: [t.subscriptionId, t.metricId] })],
 );
