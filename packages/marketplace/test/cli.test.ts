@@ -3,15 +3,31 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { eq } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
+import { user } from "../src/db/schema.ts";
+import { startMarketplace } from "../src/server.ts";
 import { testDatabase } from "./support/database.ts";
+import { Browser, PASSWORD, signedInBrowser } from "./support/oauth.ts";
 
 const run = promisify(execFile);
 const CLI = new URL("../src/cli.ts", import.meta.url).pathname;
 const dataDir = mkdtempSync(join(tmpdir(), "amp-cli-"));
 const database = await testDatabase();
-const env = { ...process.env, MARKETPLACE_DATA_DIR: dataDir, LOG_LEVEL: "warn", ...database.env };
+const env = {
+  ...process.env,
+  MARKETPLACE_DATA_DIR: dataDir,
+  LOG_LEVEL: "warn",
+  DEV_CHECKOUT: "on",
+  ...database.env,
+};
 const cli = (...args: string[]) => run(process.execPath, ["--import", "tsx", CLI, ...args], { env });
+
+/** The marketplace on the CLI's database, in this process, for what only its HTTP API can do. */
+const serve = () =>
+  startMarketplace({
+    env: { ...env, MARKETPLACE_PORT: "0", NODE_ENV: "test", RATE_LIMIT: "off", LOG_LEVEL: "silent" },
+  });
 
 afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
@@ -28,7 +44,7 @@ describe("marketplace CLI", () => {
     ).toContain("created platform admin root@example.com");
     expect(
       (await cli("create-admin", "--email", "root@example.com", "--password", "admin-password-1")).stdout,
-    ).toContain("promoted platform admin root@example.com");
+    ).toContain("root@example.com is already a platform admin\npassword: unchanged");
     const { stdout } = await cli(
       "create-client",
       "--name",
@@ -83,5 +99,57 @@ describe("marketplace CLI", () => {
         env: { ...env, MARKETPLACE_PORT: "nope" },
       }),
     ).rejects.toMatchObject({ stderr: expect.stringContaining("MARKETPLACE_PORT") });
+  });
+
+  it("F.8a create-admin refuses an account someone else registered unless --promote; promotion revokes its sessions and keeps (or, with --password, sets) the password", {
+    timeout: 90_000,
+  }, async () => {
+    const email = "stranger@example.com";
+    const signIn = (base: string, password: string) =>
+      new Browser(base).postJson("/api/auth/sign-in/email", { email, password });
+    const sessionOf = async (base: string, cookies: Map<string, string>) => {
+      const browser = new Browser(base);
+      for (const [k, v] of cookies) browser.cookies.set(k, v);
+      const response = await browser.fetch("/api/auth/get-session", {
+        headers: { accept: "application/json" },
+      });
+      return (await response.json()) as { user: { role: string | null } } | null;
+    };
+    const roleOf = async (mp: Awaited<ReturnType<typeof serve>>) =>
+      (await mp.database.db.select({ role: user.role }).from(user).where(eq(user.email, email)))[0]?.role;
+
+    let mp = await serve();
+    const stranger = await signedInBrowser(mp.url, { email });
+    await mp.close();
+
+    await expect(
+      cli("create-admin", "--email", email, "--password", "operator-password-1"),
+    ).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining("--promote"),
+    });
+    mp = await serve();
+    expect(await roleOf(mp)).not.toBe("platform_admin");
+    expect(await sessionOf(mp.url, stranger.browser.cookies)).not.toBeNull();
+    await mp.close();
+
+    const promoted = (await cli("create-admin", "--email", email, "--promote")).stdout;
+    expect(promoted).toContain(`promoted platform admin ${email}`);
+    expect(promoted).toContain("password: unchanged");
+    expect(promoted).toContain("sessions: every existing session of this account was revoked");
+    mp = await serve();
+    expect(await roleOf(mp)).toBe("platform_admin");
+    expect(await sessionOf(mp.url, stranger.browser.cookies)).toBeNull();
+    expect((await signIn(mp.url, PASSWORD)).status).toBe(200);
+    await mp.close();
+
+    const reset = (
+      await cli("create-admin", "--email", email, "--promote", "--password", "operator-password-1")
+    ).stdout;
+    expect(reset).toContain("password: set to the one given");
+    mp = await serve();
+    expect((await signIn(mp.url, PASSWORD)).status).toBe(401);
+    expect((await signIn(mp.url, "operator-password-1")).status).toBe(200);
+    await mp.close();
   });
 });
