@@ -399,7 +399,7 @@ describe("F.3 usage survives cancel, resubscribe and plan changes", () => {
     expect(await usageOf(user.token, "knowledge-bases")).toMatchObject({ used: 2 });
     const refused = await consume(user.token, "messages", { delta: 1, clientReqId: randomUUID() });
     expect(refused.status).toBe(429);
-    expect(refused.body.error.details).toMatchObject({ remaining: 0, resetsAt: full.body.data.resetsAt });
+    expect(refused.body.error?.details).toMatchObject({ remaining: 0, resetsAt: full.body.data.resetsAt });
 
     // The period the usage was counted in still ends when it always would have; then a new count starts.
     const after = new Date(new Date(full.body.data.resetsAt).getTime() + 1_000);
