@@ -1,4 +1,4 @@
-import type { FieldError } from "@amp/contract";
+import { type FieldError, jsonTextProblem } from "@amp/contract";
 import type { Context } from "hono";
 import type { z } from "zod";
 import { ApiError } from "./api-error.ts";
@@ -15,7 +15,8 @@ export function fieldErrors(error: z.ZodError): FieldError[] {
 
 /**
  * Reads and validates a JSON body with a contract schema. Wrong content type,
- * malformed JSON and schema failures are all a 400 `BAD_REQUEST` envelope
+ * malformed JSON, a NUL character, nesting deeper than MAX_JSON_DEPTH and
+ * schema failures are all a 400 `BAD_REQUEST` envelope
  * with `details.errors`; nothing downstream runs.
  */
 export async function jsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
@@ -24,9 +25,16 @@ export async function jsonBody<S extends z.ZodType>(c: Context, schema: S): Prom
       errors: [{ field: "(body)", constraints: ["content-type must be application/json"] }],
     });
   }
+  const text = await c.req.text();
+  // Before parsing: a NUL cannot be stored, and deep nesting overflows recursive code downstream.
+  const problem = jsonTextProblem(text);
+  if (problem)
+    throw new ApiError("BAD_REQUEST", "The body cannot be accepted.", {
+      errors: [{ field: "(body)", constraints: [problem] }],
+    });
   let raw: unknown;
   try {
-    raw = JSON.parse(await c.req.text());
+    raw = JSON.parse(text);
   } catch {
     throw new ApiError("BAD_REQUEST", "The body is not valid JSON.", {
       errors: [{ field: "(body)", constraints: ["malformed JSON"] }],
