@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { DataDirBusyError } from "@amp/db";
 import { createAuth } from "./auth/auth.ts";
 import { emptyClaimSource } from "./auth/claims.ts";
 import { applySpec, parseSpec, SpecError } from "./catalog/spec.ts";
@@ -221,7 +222,12 @@ async function run(command: string, args: string[], config: Config, database: Da
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof SpecError || error instanceof ExistingAccountError)
+  if (
+    error instanceof ConfigError ||
+    error instanceof SpecError ||
+    error instanceof ExistingAccountError ||
+    error instanceof DataDirBusyError
+  )
     console.error(error.message);
   else if (error instanceof UsageError) console.error(`${error.message}\n\n${USAGE}`);
   else console.error(error);

@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -151,5 +151,63 @@ describe("marketplace CLI", () => {
     expect((await signIn(mp.url, PASSWORD)).status).toBe(401);
     expect((await signIn(mp.url, "operator-password-1")).status).toBe(200);
     await mp.close();
+  });
+
+  it("a command on a PGlite data directory that a running server holds refuses with a clear message and exit 1; nothing is lost", {
+    timeout: 120_000,
+  }, async () => {
+    // Always PGlite here, whatever the suite's database: the data directory is what is at stake.
+    const held = mkdtempSync(join(tmpdir(), "amp-cli-held-"));
+    const {
+      DATABASE_URL: _url,
+      TEST_DATABASE_URL: _test,
+      ...base
+    } = env as Record<string, string | undefined>;
+    const pgliteEnv = { ...base, MARKETPLACE_DATA_DIR: held, MARKETPLACE_PORT: "0" };
+    const server = spawn(process.execPath, ["--import", "tsx", CLI, "serve"], { env: pgliteEnv });
+    try {
+      let output = "";
+      server.stdout.on("data", (chunk) => (output += chunk));
+      server.stderr.on("data", (chunk) => (output += chunk));
+      const deadline = Date.now() + 60_000;
+      while (!/ready at (http\S+)/.test(output)) {
+        if (server.exitCode !== null || Date.now() > deadline)
+          throw new Error(`server did not start:\n${output}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const url = /ready at (http\S+)/.exec(output)![1]!;
+      const spec = join(held, "agent.yaml");
+      writeFileSync(
+        spec,
+        "agent:\n  name: Held\n  slug: held-agent\n  status: active\n  redirectUris: [https://held.example.com/cb]\n",
+      );
+      const cliOn = (...args: string[]) =>
+        run(process.execPath, ["--import", "tsx", CLI, ...args], { env: pgliteEnv });
+      for (const args of [
+        ["register-agent", spec],
+        ["create-admin", "--email", "x@example.com", "--password", "pw-123456789"],
+        ["migrate"],
+      ]) {
+        await expect(cliOn(...args), args[0]).rejects.toMatchObject({
+          code: 1,
+          stderr: expect.stringMatching(/data directory .* is in use by process \d+[\s\S]*DATABASE_URL/),
+        });
+      }
+      // The running server is unaffected and still serves its own data.
+      expect((await fetch(`${url}/health`)).status).toBe(200);
+
+      server.kill("SIGTERM");
+      await new Promise((r) => (server.exitCode !== null ? r(null) : server.once("exit", r)));
+      expect((await cliOn("register-agent", spec)).stdout).toMatch(/^AGENT_ID=/m);
+
+      // A lock left by a process that died (kill -9) is taken over.
+      const dead = spawn(process.execPath, ["-e", ""]);
+      await new Promise((r) => dead.once("exit", r));
+      writeFileSync(join(held, "pg", "amp.lock"), String(dead.pid));
+      expect((await cliOn("migrate")).stdout).toContain("migrations applied");
+    } finally {
+      if (server.exitCode === null) server.kill("SIGKILL");
+      rmSync(held, { recursive: true, force: true });
+    }
   });
 });
