@@ -35,8 +35,9 @@ afterAll(async () => {
 });
 
 describe("marketplace CLI", () => {
+  // Every CLI call boots tsx and migrates: on a loaded two-core machine that is ~10-15 s each.
   it("migrate, create-admin (idempotent) and create-client work end to end", {
-    timeout: 60_000,
+    timeout: 120_000,
   }, async () => {
     expect((await cli("migrate")).stdout).toContain("migrations applied");
     expect(
@@ -90,7 +91,7 @@ describe("marketplace CLI", () => {
     });
   });
 
-  it("explains bad usage and bad configuration", async () => {
+  it("explains bad usage and bad configuration", { timeout: 60_000 }, async () => {
     await expect(cli("create-client", "--name", "x")).rejects.toMatchObject({
       stderr: expect.stringContaining("--redirect-uri"),
     });
