@@ -5,6 +5,7 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { type Dialect, PostgresDialect } from "kysely";
 import pg from "pg";
+import { lockDataDir } from "./data-dir-lock.ts";
 import { PgliteDialect } from "./pglite-dialect.ts";
 
 /** A Drizzle database over either driver, typed by its schema. */
@@ -45,7 +46,15 @@ export type DatabaseTarget = { url: string } | { dataDir: string } | { memory: t
 export async function connect(target: DatabaseTarget, opts: { poolSize?: number } = {}): Promise<Connection> {
   if ("url" in target) return connectPostgres(target.url, opts.poolSize ?? 10);
   if ("dataDir" in target) mkdirSync(target.dataDir, { recursive: true });
-  const pglite = await PGlite.create("dataDir" in target ? { dataDir: target.dataDir } : {});
+  // PGlite is one process per data directory; a second opener would write where nobody reads (see data-dir-lock.ts).
+  const unlock = "dataDir" in target ? lockDataDir(target.dataDir) : () => {};
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create("dataDir" in target ? { dataDir: target.dataDir } : {});
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   // PGlite has one backend, so "a session of one's own" means taking turns.
   let turn: Promise<unknown> = Promise.resolve();
   const sql: SqlClient = {
@@ -63,7 +72,11 @@ export async function connect(target: DatabaseTarget, opts: { poolSize?: number 
     drizzle: (schema) => drizzlePglite(pglite, { schema }) as unknown as DrizzleDb<typeof schema>,
     poolStats: () => null,
     close: async () => {
-      if (!pglite.closed) await pglite.close();
+      try {
+        if (!pglite.closed) await pglite.close();
+      } finally {
+        unlock();
+      }
     },
   };
 }

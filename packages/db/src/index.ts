@@ -1,4 +1,5 @@
 export { dataDirSecret } from "./data-dir.ts";
+export { DataDirBusyError } from "./data-dir-lock.ts";
 export {
   type Connection,
   connect,
@@ -7,6 +8,6 @@ export {
   type PoolStats,
   type SqlClient,
 } from "./database.ts";
-export { isDatabaseUnavailable } from "./errors.ts";
+export { databaseErrorKind, isDatabaseUnavailable } from "./errors.ts";
 export { type MigrationResult, type MigrationSource, migrate } from "./migrate.ts";
 export { PgliteDialect } from "./pglite-dialect.ts";

@@ -18,6 +18,7 @@ import { catalogRoutes } from "./catalog/routes.ts";
 import type { Config } from "./config.ts";
 import type { Database } from "./db/database.ts";
 import { accessLog } from "./http/access-log.ts";
+import { clientAddressMiddleware } from "./http/client-address.ts";
 import { ok } from "./http/envelope.ts";
 import { errorResponse, onError } from "./http/on-error.ts";
 import { type ApiRouter, apiRouter } from "./http/route.ts";
@@ -27,7 +28,7 @@ import { MarketplaceMetrics } from "./metrics/registry.ts";
 import { metricsRoute } from "./metrics/route.ts";
 import { timedSql } from "./metrics/timed-sql.ts";
 import { tokenEndpointMetrics } from "./metrics/token-endpoint.ts";
-import { USAGE_WRITE_PATH, usageOutcomeMetrics } from "./metrics/usage-outcomes.ts";
+import { usageOutcomeMetrics, usageWritePath } from "./metrics/usage-outcomes.ts";
 import { openApiRoutes } from "./openapi/routes.tsx";
 import { billingPageRoutes } from "./pages/billing-routes.tsx";
 import { pageRoutes } from "./pages/routes.tsx";
@@ -37,6 +38,8 @@ import {
   StripeWebhookVerifier,
   type WebhookVerifier,
 } from "./payments/payments.ts";
+import { authRateLimits } from "./rate-limit/auth-middleware.ts";
+import { openRateLimitStore, type RateLimitStore } from "./rate-limit/store.ts";
 import { stripeWebhookRoutes } from "./stripe/routes.ts";
 import { StripeWebhooks } from "./stripe/webhooks.ts";
 import { subscriptionClaims } from "./subscriptions/claims.ts";
@@ -55,6 +58,7 @@ export interface Marketplace {
   auth: Auth;
   bearer: BearerCache;
   webhooks: StripeWebhooks;
+  rateLimits: RateLimitStore;
   metrics: MarketplaceMetrics;
 }
 
@@ -70,6 +74,7 @@ export function createMarketplace(deps: {
   const { config, database, logger } = deps;
   const { db } = database;
   const claims = subscriptionClaims(db);
+  const rateLimits = openRateLimitStore(config, database.sql, logger);
   const auth = createAuth({
     config,
     dialect: database.authDialect,
@@ -77,6 +82,7 @@ export function createMarketplace(deps: {
     logger,
     onUserCreated: (user) => recordSignup(db, user),
     onUserUpdate: userAuditHooks(db),
+    rateLimitStore: rateLimits,
   });
   const bearer = new BearerCache(db, config.bearerCacheTtlMs);
   const payments =
@@ -93,10 +99,12 @@ export function createMarketplace(deps: {
         : null;
   const devCheckout =
     config.devCheckout && !payments ? new DevCheckout(config.baseUrl, config.authSecret) : null;
+  if (devCheckout)
+    logger.warn("DEV_CHECKOUT=on: paid tiers activate through the development checkout; NO PAYMENT IS TAKEN");
   const checkoutDeps = {
     payments,
     devCheckout,
-    production: config.env === "production",
+    production: config.deployed,
     baseUrl: config.baseUrl,
   };
   const metrics = new MarketplaceMetrics(() => database.poolStats());
@@ -106,6 +114,7 @@ export function createMarketplace(deps: {
 
   app.use(requestId({ headerName: "x-request-id", limitLength: 128, generator: () => randomUUID() }));
   app.use(accessLog(logger));
+  app.use(clientAddressMiddleware(config.trustProxy));
   app.use(httpMetrics(metrics, { forwarded: endpointPaths(auth.api, "/api/auth") }));
   app.use(auditScope());
   app.use(
@@ -125,6 +134,7 @@ export function createMarketplace(deps: {
   app.post("/api/auth/oauth2/token", tokenEndpointMetrics(metrics));
   app.post("/api/auth/oauth2/revoke", revocationAudit(db));
   app.post("/api/auth/sign-in/email", signInLimitAudit(db));
+  app.use("/api/auth/*", authRateLimits({ store: rateLimits, sql: database.sql, enabled: config.rateLimit }));
   app.route(
     "/api/auth",
     authRoutes({
@@ -142,7 +152,8 @@ export function createMarketplace(deps: {
 
   // The JSON API: every route declares who may call it (auth/access.ts) and is documented from that declaration.
   app.use(securityContext({ auth, bearer, db }, config));
-  app.use(USAGE_WRITE_PATH, usageOutcomeMetrics(metrics));
+  for (const operation of ["consume", "release"] as const)
+    app.post(usageWritePath(operation), usageOutcomeMetrics(metrics, operation));
   const api = apiRouter();
   api.route("/", meRoutes(db));
   api.route("/", mySubscriptionRoutes(db, payments));
@@ -159,5 +170,5 @@ export function createMarketplace(deps: {
 
   app.notFound((c) => errorResponse(c, 404, "NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`));
   app.onError(onError(logger));
-  return { app, api, auth, bearer, webhooks, metrics };
+  return { app, api, auth, bearer, webhooks, rateLimits, metrics };
 }

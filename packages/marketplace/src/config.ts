@@ -38,7 +38,17 @@ const EnvSchema = z.object({
   BEARER_CACHE_TTL_MS: z.coerce.number().int().min(0).default(5_000),
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
   RATE_LIMIT: flag(true),
-  TRUST_PROXY: flag(false),
+  /** Proxy hops in front of the server that append to X-Forwarded-For; `true` = 1, `false` = 0. */
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|on|off|\d{1,2})$/, "must be a number of proxy hops (0–99), or true (1) / false (0)")
+    .default("0")
+    .transform((v) => (v === "true" || v === "on" ? 1 : v === "false" || v === "off" ? 0 : Number(v))),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
+    .optional(),
+  REDIS_KEY_PREFIX: z.string().min(1).max(64).default("marketplace:"),
   STRIPE_SECRET_KEY: z
     .string()
     .regex(/^(sk|rk)_(test|live)_/, "must be a Stripe secret key (sk_… or rk_…)")
@@ -47,6 +57,8 @@ const EnvSchema = z.object({
     .string()
     .startsWith("whsec_", "must be a webhook signing secret (whsec_…)")
     .optional(),
+  /** Paid tiers without Stripe activate through a payment-free page; development only, never implied. */
+  DEV_CHECKOUT: flag(false),
   /** Bearer token for GET /metrics. Unset: open outside production, not served in production. */
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -56,6 +68,8 @@ export type Env = z.input<typeof EnvSchema>;
 
 export interface Config {
   env: "development" | "production" | "test";
+  /** A real deployment: NODE_ENV=production or an https base URL. Development conveniences are off. */
+  deployed: boolean;
   port: number;
   host: string;
   /** Public base URL, no trailing slash. The issuer is `${baseUrl}/api/auth`. */
@@ -79,13 +93,18 @@ export interface Config {
   bearerCacheTtlMs: number;
   bodyLimitBytes: number;
   rateLimit: boolean;
-  /** Behind a load balancer: take the client IP from the last X-Forwarded-For hop. */
-  trustProxy: boolean;
+  /** Proxy hops whose X-Forwarded-For entries are trusted (0: the socket peer is the client). */
+  trustProxy: number;
+  /** Shared store for rate limits; when unset they live in PostgreSQL. */
+  redis: { url: string; keyPrefix: string } | undefined;
   logLevel: string;
   /** Who may scrape GET /metrics (see metrics/route.ts). */
   metrics: MetricsAccess;
   stripe: { secretKey: string | undefined; webhookSecret: string | undefined };
-  /** Paid tiers without Stripe use the development checkout (never in production). */
+  /**
+   * Paid tiers without Stripe use the development checkout: only with
+   * DEV_CHECKOUT=on, never in production or behind an https base URL.
+   */
   devCheckout: boolean;
 }
 
@@ -112,11 +131,20 @@ export function loadConfig(
   const baseUrl = (e.MARKETPLACE_BASE_URL ?? `http://localhost:${e.MARKETPLACE_PORT}`).replace(/\/+$/, "");
   const dataDir = resolve(e.MARKETPLACE_DATA_DIR ?? `${REPO_ROOT}/.data/marketplace`);
 
+  // A public (https) base URL is a real deployment whatever NODE_ENV says: nothing development-only applies.
+  const deployed = e.NODE_ENV === "production" || baseUrl.startsWith("https://");
   if (e.NODE_ENV === "production") {
     if (!e.AUTH_SECRET) problems.push("AUTH_SECRET: required in production (at least 32 random characters)");
     if (!e.MARKETPLACE_BASE_URL) problems.push("MARKETPLACE_BASE_URL: required in production");
     else if (!baseUrl.startsWith("https://"))
       problems.push("MARKETPLACE_BASE_URL: must be https in production");
+  } else if (deployed && !e.AUTH_SECRET) {
+    problems.push("AUTH_SECRET: required with an https MARKETPLACE_BASE_URL (at least 32 random characters)");
+  }
+  if (e.DEV_CHECKOUT && deployed) {
+    problems.push(
+      "DEV_CHECKOUT: the payment-free development checkout is refused with NODE_ENV=production or an https MARKETPLACE_BASE_URL",
+    );
   }
   if (e.JWKS_GRACE_PERIOD_SECONDS < e.ID_TOKEN_TTL_SECONDS) {
     problems.push(
@@ -130,6 +158,7 @@ export function loadConfig(
   const uiOrigin = e.MARKETPLACE_UI_ORIGIN ? new URL(e.MARKETPLACE_UI_ORIGIN).origin : undefined;
   return {
     env: e.NODE_ENV,
+    deployed,
     port: e.MARKETPLACE_PORT,
     host: e.MARKETPLACE_HOST,
     baseUrl,
@@ -159,9 +188,10 @@ export function loadConfig(
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     rateLimit: e.RATE_LIMIT,
     trustProxy: e.TRUST_PROXY,
+    redis: e.REDIS_URL ? { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX } : undefined,
     logLevel: e.LOG_LEVEL,
     metrics: e.METRICS_TOKEN ? { token: e.METRICS_TOKEN } : e.NODE_ENV === "production" ? "off" : "open",
     stripe: { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET },
-    devCheckout: e.NODE_ENV !== "production" && !e.STRIPE_SECRET_KEY,
+    devCheckout: e.DEV_CHECKOUT && !e.STRIPE_SECRET_KEY,
   };
 }

@@ -1,4 +1,3 @@
-import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context, MiddlewareHandler } from "hono";
 import { CLIENT_IP_HEADER } from "../auth/auth.ts";
 import type { Db } from "../db/database.ts";
@@ -35,16 +34,5 @@ export function signInLimitAudit(db: Db): MiddlewareHandler {
   };
 }
 
-/**
- * The address server.ts derived (socket, or the trusted proxy hop). That header is written into
- * the Node request, which @hono/node-server does not pass on, so fall back to the socket peer.
- */
-function callerAddress(c: Context): string | null {
-  const derived = c.req.header(CLIENT_IP_HEADER);
-  if (derived) return derived;
-  try {
-    return getConnInfo(c).remote.address ?? null;
-  } catch {
-    return null; // not served by node-server (app.request() in a test)
-  }
-}
+/** The caller's address as http/client-address.ts derived it (socket peer, or the trusted proxy hop). */
+const callerAddress = (c: Context): string | null => c.req.header(CLIENT_IP_HEADER) ?? null;

@@ -10,6 +10,7 @@ import {
   bigint,
   bigserial,
   boolean,
+  char,
   index,
   integer,
   jsonb,
@@ -108,7 +109,7 @@ export const pricingTiers = pgTable("agent_pricing_tiers", {
   tierName: text("tierName").notNull(),
   isFree: boolean("isFree").notNull(),
   price: numeric("price", { precision: 10, scale: 2 }).notNull(),
-  currency: text("currency").notNull(),
+  currency: char("currency", { length: 3 }).notNull(),
   billingInterval: text("billingInterval").$type<"month" | "year" | "one_time">().notNull(),
   featuresIncluded: jsonb("featuresIncluded").$type<string[]>().notNull(),
   recommended: boolean("recommended").notNull(),
@@ -187,6 +188,7 @@ export const usageCounters = pgTable(
     metricId: text("metricId").notNull(),
     used: bigint("used", { mode: "number" }).notNull(),
     periodStart: ts("periodStart"),
+    periodEnd: ts("periodEnd"),
   },
   (t) => [primaryKey({ columns: [t.subscriptionId, t.metricId] })],
 );
@@ -220,6 +222,17 @@ export const stripeEvents = pgTable("stripe_events", {
   receivedAt: ts("receivedAt").notNull().defaultNow(),
   processedAt: ts("processedAt"),
 });
+
+/** Rate-limit counters (migrations/0004_rate_limits.sql, UNLOGGED); written only by src/rate-limit/postgres-store.ts. */
+export const rateLimits = pgTable(
+  "rate_limits",
+  {
+    key: text("key").primaryKey(),
+    count: integer("count").notNull(),
+    expiresAt: ts("expiresAt").notNull(),
+  },
+  (t) => [index("rate_limits_expiresAt_idx").on(t.expiresAt)],
+);
 
 /** Append-only (migrations/0008_audit_log.sql: triggers refuse UPDATE, DELETE, TRUNCATE). Written by audit/log.ts. */
 export const auditLog = pgTable("audit_log", {

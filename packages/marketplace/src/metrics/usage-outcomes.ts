@@ -3,7 +3,8 @@ import type { AppEnv } from "../app-env.ts";
 import type { MarketplaceMetrics } from "./registry.ts";
 
 /** The consume and release routes, as mounted (see usage/routes.ts). */
-export const USAGE_WRITE_PATH = "/me/agents/:agentId/usage/:metricSlug/:operation{consume|release}";
+export const usageWritePath = (operation: "consume" | "release") =>
+  `/me/agents/:agentId/usage/:metricSlug/${operation}`;
 
 /**
  * Consume/release outcomes by agent: `ok`, or the status the caller got
@@ -11,11 +12,12 @@ export const USAGE_WRITE_PATH = "/me/agents/:agentId/usage/:metricSlug/:operatio
  * the guard refused (401/403) are not counted here: their agent id is the
  * caller's claim, not a verified agent, and would let anyone mint series.
  */
-export function usageOutcomeMetrics(metrics: MarketplaceMetrics): MiddlewareHandler<AppEnv> {
+export function usageOutcomeMetrics(
+  metrics: MarketplaceMetrics,
+  operation: "consume" | "release",
+): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    // Read before next(): afterwards the params are those of the route that answered.
     const agent = c.req.param("agentId") ?? "";
-    const operation = c.req.param("operation") ?? "";
     await next();
     const status = c.res.status;
     if (status === 401 || status === 403) return;
