@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { asOperator } from "../src/audit/context.ts";
 import { createClient } from "../src/clients/service.ts";
+import { ensureAdmin } from "../src/users/service.ts";
 import {
   adminBrowser,
   agentUser,
@@ -175,6 +176,17 @@ describe("audit log: a row for each admin change, with before and after", () => 
     expect(row).toMatchObject({ actorId: "cli", actorKind: "cli", requestId: null, before: null });
     expect(row.after).toMatchObject({ name: "Ops client", redirectUris: ["https://ops.example.com/cb"] });
     expect(row.after).not.toHaveProperty("clientSecret");
+  });
+
+  it("create-admin's promotion is recorded with the CLI as actor; an admin already is one records nothing", async () => {
+    const someone = await signedInBrowser(t.url);
+    const promote = () =>
+      asOperator(() => ensureAdmin(t.mp.auth, t.mp.database.db, { email: someone.email, promote: true }));
+    expect((await promote()).outcome).toBe("promoted");
+    expect((await promote()).outcome).toBe("unchanged");
+    const row = await only({ action: "user.role", targetId: someone.userId });
+    expect(row).toMatchObject({ actorId: "cli", actorKind: "cli" });
+    expect([row.before.role, row.after.role]).toEqual(["org_member", "platform_admin"]);
   });
 
   it("a revocation the provider accepted is a security event", async () => {
