@@ -108,7 +108,7 @@ export function createMarketplace(deps: {
     authRoutes({
       auth,
       bearerCache: bearer,
-      grantGate: new GrantGate(database.sql, config.tokens.refreshReuseGrace),
+      grantGate: new GrantGate(database.sql, database.locks),
       db,
       claims,
       issuer: config.issuer,
