@@ -59,6 +59,8 @@ export function createMarketplace(deps: {
   const auth = createAuth({
     config,
     dialect: database.authDialect,
+    sql: database.sql,
+    locks: database.locks,
     claims,
     logger,
     onUserCreated: (user) => recordSignup(db, user),
