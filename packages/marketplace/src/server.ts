@@ -5,6 +5,7 @@ import { getRequestListener } from "@hono/node-server";
 import type { Logger } from "pino";
 import { createMarketplace, type Marketplace } from "./app.ts";
 import { CLIENT_IP_HEADER } from "./auth/auth.ts";
+import { BEARER_REVOKED_CHANNEL } from "./auth/bearer.ts";
 import { type Config, loadConfig } from "./config.ts";
 import { type Database, openDatabase } from "./db/database.ts";
 import { migrate } from "./db/migrate.ts";
@@ -73,6 +74,8 @@ export async function startMarketplace(options: StartOptions = {}): Promise<Runn
     payments: options.payments,
     webhookVerifier: options.webhookVerifier,
   });
+  // Revocations on any instance evict this instance's bearer cache.
+  await database.listen(BEARER_REVOKED_CHANNEL, marketplace.bearer.subscription());
   const listener = getRequestListener(marketplace.app.fetch);
   handle = (req, res) => {
     req.headers[CLIENT_IP_HEADER] = clientIp(req, config.trustProxy);

@@ -8,7 +8,7 @@ import type { Db } from "../db/database.ts";
 import { user } from "../db/schema.ts";
 import { ApiError } from "../http/api-error.ts";
 import type { Auth } from "./auth.ts";
-import type { BearerCache } from "./bearer.ts";
+import { type BearerCache, hashToken } from "./bearer.ts";
 
 /** The authenticated caller of a marketplace API route. */
 export interface Principal {
@@ -18,6 +18,8 @@ export interface Principal {
   /** Set for bearer callers: the OAuth client and granted scopes. */
   clientId?: string;
   scopes?: string[];
+  /** Set for opaque bearer tokens: charging re-checks the token in its own transaction. */
+  tokenHash?: string;
 }
 
 export type AuthVariables = { principal: Principal | null };
@@ -62,6 +64,7 @@ async function resolvePrincipal(
     via: "bearer",
     clientId: grant.clientId,
     scopes: grant.scopes,
+    tokenHash: hashToken(token),
   };
 }
 

@@ -37,7 +37,12 @@ export function usageRoutes(db: Db, usage: UsageService) {
         throw new ApiError("FORBIDDEN", "This access token was issued to another agent.");
       }
     }
-    return { userId: principal.userId, agentId, metricSlug: c.req.param("metricSlug") ?? "" };
+    return {
+      userId: principal.userId,
+      agentId,
+      metricSlug: c.req.param("metricSlug") ?? "",
+      tokenHash: principal.tokenHash,
+    };
   }
 
   app.post("/:agentId/usage/:metricSlug/consume", async (c) => {
