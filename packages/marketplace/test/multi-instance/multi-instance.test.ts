@@ -121,7 +121,7 @@ describe.skipIf(!onPostgres)("multi-instance: three marketplaces, one database",
     for (const jwks of bootJwks) expect(jwks).toEqual(bootJwks[0]);
   });
 
-  it(`S.1 same code on two instances at once, ${ROUNDS} rounds: exactly one 200, zero 5xx, the replay revokes the winner's tokens`, {
+  it(`S.1a same code on two instances at once, ${ROUNDS} rounds: exactly one 200, zero 5xx, the replay revokes the winner's tokens`, {
     timeout: 120_000,
   }, async () => {
     const statuses: number[][] = [];
@@ -150,7 +150,7 @@ describe.skipIf(!onPostgres)("multi-instance: three marketplaces, one database",
     expect(statuses.filter((s) => s[0] !== 200 || s[1] !== 400)).toEqual([]);
   });
 
-  it(`S.1 same refresh token on two instances at once, ${ROUNDS} rounds: exactly one 200, zero 5xx, no live descendant`, {
+  it(`S.1b same refresh token on two instances at once, ${ROUNDS} rounds: exactly one 200, zero 5xx, no live descendant`, {
     timeout: 120_000,
   }, async () => {
     const statuses: number[][] = [];
@@ -178,7 +178,7 @@ describe.skipIf(!onPostgres)("multi-instance: three marketplaces, one database",
     expect(statuses.filter((s) => s[0] !== 200 || s[1] !== 400)).toEqual([]);
   });
 
-  it("S.3a consume exactness across instances: 150 concurrent consumes against 40 units, exactly 40 applied", async () => {
+  it("S.5a consume exactness across instances: 150 concurrent consumes against 40 units, exactly 40 applied", async () => {
     const metric = await createMetric(c.db.db, seeded.agent.id, {
       slug: "credits",
       displayName: "Credits",
@@ -203,7 +203,7 @@ describe.skipIf(!onPostgres)("multi-instance: three marketplaces, one database",
     });
   });
 
-  it("S.3b one clientReqId sent to every instance at once is applied once", async () => {
+  it("S.5b one clientReqId sent to every instance at once is applied once", async () => {
     const id = randomUUID();
     const token = seeded.tokens[1]!;
     const statuses = await Promise.all(Array.from({ length: 30 }, () => consume(c.baseUrl, token, id)));
@@ -294,7 +294,7 @@ describe.skipIf(!onPostgres)("multi-instance: three marketplaces, one database",
     expect((served[0] as { keys: unknown[] }).keys).toHaveLength(2);
   });
 
-  it("S.5 kill -9 of one instance under consume load: every acknowledged consume applied once, counters = ledger", {
+  it("S.5c kill -9 of one instance under consume load: every acknowledged consume applied once, counters = ledger", {
     timeout: 60_000,
   }, async () => {
     const acknowledged: string[] = [];
