@@ -11,7 +11,7 @@ export const hasChromium = existsSync(CHROMIUM);
  * `.ci/run` and every hosted CI do) it runs regardless and fails loudly, so the
  * suite can never disappear from a green build.
  */
-export const runBrowserSuite = hasChromium || Boolean(process.env.CI);
+export const runBrowser = hasChromium || Boolean(process.env.CI);
 const ROOT = new URL("..", import.meta.url).pathname;
 
 /** Runs exactly what `npm start` runs (scripts/stack.ts), on spare ports and a throwaway data directory. */
