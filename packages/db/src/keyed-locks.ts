@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import pg from "pg";
 
 /** Takes a named lock; it is held until the enclosing `hold` settles. Re-taking a held name is a no-op. */
@@ -12,17 +13,40 @@ export type TakeLock = (name: string) => Promise<void>;
  * vanish with the session if the process dies. PGlite is opened by one
  * process at a time, so an in-process queue per name gives the same guarantee.
  * Callers that take several names must take them in one fixed order.
+ *
+ * `hold` is re-entrant: work already inside a `hold` (a token exchange that
+ * has to create the first signing key, say) takes further names on the same
+ * session instead of waiting for a second one, which could never come if
+ * every session were held by such exchanges.
  */
 export interface KeyedLocks {
   hold<T>(fn: (lock: TakeLock) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
+/** Runs `fn` inside the enclosing `hold` when there is one still open, else opens one. */
+function reentrant(open: <T>(fn: (lock: TakeLock) => Promise<T>) => Promise<T>): KeyedLocks["hold"] {
+  const current = new AsyncLocalStorage<{ lock: TakeLock; open: boolean }>();
+  return (fn) => {
+    const outer = current.getStore();
+    if (outer?.open) return fn(outer.lock);
+    return open(async (lock) => {
+      const scope = { lock, open: true };
+      try {
+        return await current.run(scope, () => fn(lock));
+      } finally {
+        // Work started inside but still running afterwards must not use a finished session.
+        scope.open = false;
+      }
+    });
+  };
+}
+
 /** In-process named locks (PGlite: one process per data directory). */
 export function processLocks(): KeyedLocks {
   const tails = new Map<string, Promise<void>>();
   return {
-    async hold(fn) {
+    hold: reentrant(async (fn) => {
       const held = new Map<string, { release: () => void; tail: Promise<void> }>();
       const lock: TakeLock = async (name) => {
         if (held.has(name)) return;
@@ -44,7 +68,7 @@ export function processLocks(): KeyedLocks {
           if (tails.get(name) === tail) tails.delete(name);
         }
       }
-    },
+    }),
     close: async () => {},
   };
 }
@@ -65,7 +89,7 @@ export function postgresLocks(url: string, max: number): KeyedLocks {
   });
   pool.on("error", () => {});
   return {
-    async hold(fn) {
+    hold: reentrant(async (fn) => {
       const client = await pool.connect();
       let broken: Error | undefined;
       try {
@@ -92,7 +116,7 @@ export function postgresLocks(url: string, max: number): KeyedLocks {
       } finally {
         client.release(broken);
       }
-    },
+    }),
     close: async () => {
       if (!pool.ended) await pool.end();
     },

@@ -294,6 +294,21 @@ describe.skipIf(!onPostgres)("multi-instance: three marketplaces, one database",
     expect((served[0] as { keys: unknown[] }).keys).toHaveLength(2);
   });
 
+  it("S.4c a rotation due while many code redemptions hold their locks on one instance: all succeed, one new key", {
+    timeout: 60_000,
+  }, async () => {
+    const codes = await Promise.all(
+      Array.from({ length: 8 }, () => authorizeCode(c.issuer, flow.browser, client)),
+    );
+    await c.db.sql.query(`UPDATE jwks SET "expiresAt" = now() - interval '1 second'`);
+    const started = Date.now();
+    // Each redemption signs an ID token, so each needs a live key while it holds its grant locks.
+    const responses = await Promise.all(codes.map((auth) => redeem(A, auth.code!, auth.pkce.verifier)));
+    expect(responses.map((r) => r.status)).toEqual(responses.map(() => 200));
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(await count(`SELECT count(*) AS n FROM jwks WHERE "expiresAt" > now()`, [])).toBe(1);
+  });
+
   it("S.5c kill -9 of one instance under consume load: every acknowledged consume applied once, counters = ledger", {
     timeout: 60_000,
   }, async () => {
