@@ -138,10 +138,12 @@ export const CreateMetricBodySchema = z.strictObject({
   kind: MetricKindSchema,
 });
 /** Slug and kind are immutable; only the labels change. */
-export const UpdateMetricBodySchema = z.strictObject({
-  displayName: z.string().trim().min(1).max(80).optional(),
-  unit: z.string().trim().min(1).max(40).optional(),
-});
+export const UpdateMetricBodySchema = z
+  .strictObject({
+    displayName: z.string().trim().min(1).max(80).optional(),
+    unit: z.string().trim().min(1).max(40).optional(),
+  })
+  .refine((v) => v.displayName !== undefined || v.unit !== undefined, { message: "nothing to update" });
 
 export const MetricDefinitionDtoSchema = z.object({
   id: z.string(),

@@ -15,8 +15,12 @@ export const SCOPES = {
   installs: "marketplace:installs",
   agentTiers: "marketplace:agentTiers",
   offlineAccess: "offline_access",
+  /** Platform-admin automation: only admin clients may be granted it, never an agent's client. */
+  admin: "marketplace:admin",
 } as const;
 export const ALL_SCOPES = Object.values(SCOPES);
+/** Every scope an agent's client may request (all but `marketplace:admin`). */
+export const AGENT_CLIENT_SCOPES = ALL_SCOPES.filter((scope) => scope !== SCOPES.admin);
 
 /** What agents normally ask for: everything but `marketplace:installs`. */
 export const DEFAULT_AGENT_SCOPES = [

@@ -8,14 +8,16 @@ import type { AppEnv } from "./app-env.ts";
 import { type Auth, createAuth } from "./auth/auth.ts";
 import { BearerCache } from "./auth/bearer.ts";
 import { GrantGate } from "./auth/grant-gate.ts";
-import { identify, requirePlatformAdmin, requireUser } from "./auth/middleware.ts";
+import { securityContext } from "./auth/middleware.ts";
 import { authRoutes, rootMetadataRoute } from "./auth/routes.ts";
 import { catalogRoutes } from "./catalog/routes.ts";
 import type { Config } from "./config.ts";
 import type { Database } from "./db/database.ts";
 import { accessLog } from "./http/access-log.ts";
+import { clientAddressMiddleware } from "./http/client-address.ts";
 import { ok } from "./http/envelope.ts";
 import { errorResponse, onError } from "./http/on-error.ts";
+import { type ApiRouter, apiRouter } from "./http/route.ts";
 import { meRoutes } from "./me/routes.ts";
 import { openApiRoutes } from "./openapi/routes.tsx";
 import { billingPageRoutes } from "./pages/billing-routes.tsx";
@@ -26,6 +28,8 @@ import {
   StripeWebhookVerifier,
   type WebhookVerifier,
 } from "./payments/payments.ts";
+import { authRateLimits } from "./rate-limit/auth-middleware.ts";
+import { openRateLimitStore, type RateLimitStore } from "./rate-limit/store.ts";
 import { stripeWebhookRoutes } from "./stripe/routes.ts";
 import { StripeWebhooks } from "./stripe/webhooks.ts";
 import { subscriptionClaims } from "./subscriptions/claims.ts";
@@ -39,9 +43,12 @@ export type { AppEnv };
 
 export interface Marketplace {
   app: Hono<AppEnv>;
+  /** The declared JSON API routes (also mounted on `app`); its registry is the OpenAPI document. */
+  api: ApiRouter;
   auth: Auth;
   bearer: BearerCache;
   webhooks: StripeWebhooks;
+  rateLimits: RateLimitStore;
 }
 
 /** Builds the marketplace app. Reads like a table of contents: one line per feature. */
@@ -56,6 +63,7 @@ export function createMarketplace(deps: {
   const { config, database, logger } = deps;
   const { db } = database;
   const claims = subscriptionClaims(db);
+  const rateLimits = openRateLimitStore(config, database.sql, logger);
   const auth = createAuth({
     config,
     dialect: database.authDialect,
@@ -64,6 +72,7 @@ export function createMarketplace(deps: {
     claims,
     logger,
     onUserCreated: (user) => recordSignup(db, user),
+    rateLimitStore: rateLimits,
   });
   const bearer = new BearerCache(db, config.bearerCacheTtlMs);
   const payments =
@@ -92,6 +101,7 @@ export function createMarketplace(deps: {
 
   app.use(requestId({ headerName: "x-request-id", limitLength: 128, generator: () => randomUUID() }));
   app.use(accessLog(logger));
+  app.use(clientAddressMiddleware(config.trustProxy));
   app.use(
     bodyLimit({
       maxSize: config.bodyLimitBytes,
@@ -105,6 +115,7 @@ export function createMarketplace(deps: {
     return ok(c, { database: "up" });
   });
 
+  app.use("/api/auth/*", authRateLimits({ store: rateLimits, sql: database.sql, enabled: config.rateLimit }));
   app.route(
     "/api/auth",
     authRoutes({
@@ -120,36 +131,22 @@ export function createMarketplace(deps: {
   app.get("/.well-known/oauth-authorization-server/api/auth", rootMetadataRoute(auth));
   app.route("/webhooks", stripeWebhookRoutes(webhooks));
 
-  const api = identify({ auth, bearer, db });
-  const signedIn = requireUser(config);
-  const admin = requirePlatformAdmin(config);
-  for (const path of ["/me", "/me/*", "/admin/*", "/agents", "/agents/*"]) app.use(path, api);
-  app.use("/me", signedIn);
-  app.use("/me/*", signedIn);
-  app.use("/admin/*", admin);
+  // The JSON API: every route declares who may call it (auth/access.ts) and is documented from that declaration.
+  app.use(securityContext({ auth, bearer, db }, config));
+  const api = apiRouter();
+  api.route("/", meRoutes(db));
+  api.route("/", mySubscriptionRoutes(db, payments));
+  api.route("/", usageRoutes(usage));
+  api.route("/", catalogRoutes({ db, payments, checkout: checkoutDeps, devCheckout: config.devCheckout }));
+  api.route("/", adminSubscriptionRoutes(db));
+  api.route("/", adminRoutes(db));
+  app.route("/", api);
 
-  app.route("/me/subscriptions", mySubscriptionRoutes(db, payments));
-  app.route("/me/agents", usageRoutes(db, usage));
-  app.route("/me", meRoutes(db));
-  app.route(
-    "/agents",
-    catalogRoutes({
-      db,
-      payments,
-      checkout: checkoutDeps,
-      devCheckout: config.devCheckout,
-      requireUser: signedIn,
-      requireAdmin: admin,
-    }),
-  );
-  app.route("/admin", adminSubscriptionRoutes(db));
-  app.route("/admin", adminRoutes(db));
-
-  app.route("/", openApiRoutes(config.baseUrl));
+  app.route("/", openApiRoutes(api, config.baseUrl));
   app.route("/", billingPageRoutes({ auth, config, db, usage, checkout: checkoutDeps, devCheckout }));
   app.route("/", pageRoutes(auth, config));
 
   app.notFound((c) => errorResponse(c, 404, "NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`));
   app.onError(onError(logger));
-  return { app, auth, bearer, webhooks };
+  return { app, api, auth, bearer, webhooks, rateLimits };
 }

@@ -24,8 +24,10 @@ Commands:
   create-admin --email E --password P [--name N]
                                      create (or promote) a platform admin
   create-client --name N --redirect-uri URI [--redirect-uri URI ...]
-                [--post-logout-redirect-uri URI ...] [--consent] [--confidential]
-                                     register a bare OAuth client; prints its id (and secret, once)
+                [--post-logout-redirect-uri URI ...] [--consent] [--confidential] [--admin]
+                                     register a bare OAuth client; prints its id (and secret, once).
+                                     --admin: an admin client that may be granted marketplace:admin
+                                     (platform-admin automation; agents' clients never can)
   register-agent <file.json|file.yaml>
                                      register or update an agent with its metrics, tiers and quotas;
                                      prints AGENT_ID and OAUTH_CLIENT_ID as .env lines
@@ -131,6 +133,7 @@ async function run(command: string, args: string[], config: Config, database: Da
           "post-logout-redirect-uri": { type: "string", multiple: true },
           consent: { type: "boolean", default: false },
           confidential: { type: "boolean", default: false },
+          admin: { type: "boolean", default: false },
         },
       });
       if (!values.name || !values["redirect-uri"]?.length) {
@@ -142,6 +145,7 @@ async function run(command: string, args: string[], config: Config, database: Da
         postLogoutRedirectUris: values["post-logout-redirect-uri"] ?? [],
         skipConsent: !values.consent,
         confidential: values.confidential,
+        admin: values.admin,
       });
       console.log(`OAUTH_CLIENT_ID=${client.clientId}`);
       if (client.clientSecret) console.log(`OAUTH_CLIENT_SECRET=${client.clientSecret}`);

@@ -37,7 +37,17 @@ const EnvSchema = z.object({
   BEARER_CACHE_TTL_MS: z.coerce.number().int().min(0).default(5_000),
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
   RATE_LIMIT: flag(true),
-  TRUST_PROXY: flag(false),
+  /** Proxy hops in front of the server that append to X-Forwarded-For; `true` = 1, `false` = 0. */
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|on|off|\d{1,2})$/, "must be a number of proxy hops (0–99), or true (1) / false (0)")
+    .default("0")
+    .transform((v) => (v === "true" || v === "on" ? 1 : v === "false" || v === "off" ? 0 : Number(v))),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
+    .optional(),
+  REDIS_KEY_PREFIX: z.string().min(1).max(64).default("marketplace:"),
   STRIPE_SECRET_KEY: z
     .string()
     .regex(/^(sk|rk)_(test|live)_/, "must be a Stripe secret key (sk_… or rk_…)")
@@ -76,8 +86,10 @@ export interface Config {
   bearerCacheTtlMs: number;
   bodyLimitBytes: number;
   rateLimit: boolean;
-  /** Behind a load balancer: take the client IP from the last X-Forwarded-For hop. */
-  trustProxy: boolean;
+  /** Proxy hops whose X-Forwarded-For entries are trusted (0: the socket peer is the client). */
+  trustProxy: number;
+  /** Shared store for rate limits; when unset they live in PostgreSQL. */
+  redis: { url: string; keyPrefix: string } | undefined;
   logLevel: string;
   stripe: { secretKey: string | undefined; webhookSecret: string | undefined };
   /** Paid tiers without Stripe use the development checkout (never in production). */
@@ -154,6 +166,7 @@ export function loadConfig(
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     rateLimit: e.RATE_LIMIT,
     trustProxy: e.TRUST_PROXY,
+    redis: e.REDIS_URL ? { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX } : undefined,
     logLevel: e.LOG_LEVEL,
     stripe: { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET },
     devCheckout: e.NODE_ENV !== "production" && !e.STRIPE_SECRET_KEY,

@@ -1,10 +1,9 @@
 import { once } from "node:events";
-import { createServer, type IncomingMessage, type RequestListener, type Server } from "node:http";
+import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { getRequestListener } from "@hono/node-server";
 import type { Logger } from "pino";
 import { createMarketplace, type Marketplace } from "./app.ts";
-import { CLIENT_IP_HEADER } from "./auth/auth.ts";
 import { BEARER_REVOKED_CHANNEL } from "./auth/bearer.ts";
 import { type Config, loadConfig } from "./config.ts";
 import { type Database, openDatabase } from "./db/database.ts";
@@ -76,11 +75,8 @@ export async function startMarketplace(options: StartOptions = {}): Promise<Runn
   });
   // Revocations on any instance evict this instance's bearer cache.
   await database.listen(BEARER_REVOKED_CHANNEL, marketplace.bearer.subscription());
-  const listener = getRequestListener(marketplace.app.fetch);
-  handle = (req, res) => {
-    req.headers[CLIENT_IP_HEADER] = clientIp(req, config.trustProxy);
-    return listener(req, res);
-  };
+  // The app reads the client address from the Node request it gets as `c.env.incoming` (http/client-address.ts).
+  handle = getRequestListener(marketplace.app.fetch);
   server.keepAliveTimeout = 65_000;
 
   return {
@@ -92,22 +88,10 @@ export async function startMarketplace(options: StartOptions = {}): Promise<Runn
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await marketplace.rateLimits.close();
       await database.close();
     },
   };
-}
-
-/** The caller's address: the socket peer, or with TRUST_PROXY the last X-Forwarded-For hop (set by our proxy). */
-function clientIp(req: IncomingMessage, trustProxy: boolean): string {
-  const forwarded = trustProxy ? req.headers["x-forwarded-for"] : undefined;
-  const hops =
-    typeof forwarded === "string"
-      ? forwarded
-          .split(",")
-          .map((h) => h.trim())
-          .filter(Boolean)
-      : [];
-  return hops.at(-1) ?? req.socket.remoteAddress ?? "unknown";
 }
 
 const hostFor = (host: string) => (host === "0.0.0.0" || host === "::" ? "localhost" : host);

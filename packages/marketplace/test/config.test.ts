@@ -53,4 +53,18 @@ describe("configuration", () => {
     expect(config.uiOrigin).toBe("https://app.example.com");
     expect(config.crossOriginCookies).toBe(true);
   });
+
+  it("TRUST_PROXY is a hop count (true = 1, false = 0) and REDIS_URL must be a redis URL", () => {
+    expect(loadConfig(base).trustProxy).toBe(0);
+    expect(loadConfig({ ...base, TRUST_PROXY: "true" }).trustProxy).toBe(1);
+    expect(loadConfig({ ...base, TRUST_PROXY: "false" }).trustProxy).toBe(0);
+    expect(loadConfig({ ...base, TRUST_PROXY: "2" }).trustProxy).toBe(2);
+    expect(() => loadConfig({ ...base, TRUST_PROXY: "yes" })).toThrow(/TRUST_PROXY/);
+    expect(loadConfig(base).redis).toBeUndefined();
+    expect(loadConfig({ ...base, REDIS_URL: "redis://127.0.0.1:6379" }).redis).toEqual({
+      url: "redis://127.0.0.1:6379",
+      keyPrefix: "marketplace:",
+    });
+    expect(() => loadConfig({ ...base, REDIS_URL: "http://cache" })).toThrow(/REDIS_URL/);
+  });
 });

@@ -7,6 +7,7 @@ import {
   adminBrowser,
   agentUser,
   bearerCall,
+  call,
   type DemoAgent,
   registerAgent,
   subscribeFree,
@@ -128,7 +129,7 @@ describe("POST /webhooks/stripe", () => {
     const row = await rowOf(subId);
     expect(row!.currentPeriodEnd!.getTime()).toBeGreaterThan(Date.now());
     expect(row!.stripeCustomerId).toBe("cus_123");
-    const all = await bearerCall(t.url, user.token, "GET", "/me/subscriptions");
+    const all = await call(user.browser, "GET", "/me/subscriptions");
     expect(all.body.data.filter((s: { status: string }) => s.status === "active")).toHaveLength(1);
   });
 

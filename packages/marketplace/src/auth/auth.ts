@@ -7,6 +7,8 @@ import type { Dialect } from "kysely";
 import type { Logger } from "pino";
 import type { Config } from "../config.ts";
 import type { SqlClient } from "../db/database.ts";
+import { AUTH_RULES } from "../rate-limit/rules.ts";
+import type { RateLimitStore } from "../rate-limit/store.ts";
 import { type ClaimSource, idTokenClaims, userInfoClaims } from "./claims.ts";
 import { ac, roles } from "./permissions.ts";
 import { signingKeyStore } from "./signing-keys.ts";
@@ -26,12 +28,23 @@ export interface AuthDeps {
   claims: ClaimSource;
   logger: Logger;
   onUserCreated(user: { id: string; email: string }): Promise<void>;
+  /** Shared rate-limit counters; without one (operator CLI) better-auth counts in memory. */
+  rateLimitStore?: RateLimitStore;
 }
 
-/** Header the HTTP server sets from the socket (or the trusted proxy hop); clients cannot spoof it. */
+/** Header carrying the client address to better-auth; http/client-address.ts replaces any client-sent copy. */
 export const CLIENT_IP_HEADER = "x-marketplace-client-ip";
 
-export function createAuth({ config, dialect, sql, locks, claims, logger, onUserCreated }: AuthDeps) {
+export function createAuth({
+  config,
+  dialect,
+  sql,
+  locks,
+  claims,
+  logger,
+  onUserCreated,
+  rateLimitStore,
+}: AuthDeps) {
   const sameSite = config.crossOriginCookies ? "none" : "lax";
   return betterAuth({
     appName: "Agent Marketplace",
@@ -47,14 +60,12 @@ export function createAuth({ config, dialect, sql, locks, claims, logger, onUser
     trustedOrigins: [config.baseUrl, ...(config.uiOrigin ? [config.uiOrigin] : [])],
     emailAndPassword: { enabled: true, minPasswordLength: 8, maxPasswordLength: 128, autoSignIn: true },
     session: { expiresIn: 7 * 86_400, updateAge: 86_400 },
+    // Our rule table over our shared, atomic store (rate-limit/), keyed per real client address.
     rateLimit: {
       enabled: config.rateLimit,
-      window: 60,
-      max: 300,
-      customRules: {
-        "/sign-in/email": { window: 60, max: 10 },
-        "/sign-up/email": { window: 60, max: 10 },
-      },
+      ...AUTH_RULES.default,
+      customRules: AUTH_RULES.customRules,
+      ...(rateLimitStore ? { customStorage: rateLimitStore } : {}),
     },
     advanced: {
       cookiePrefix: COOKIE_PREFIX,
@@ -95,9 +106,15 @@ export function createAuth({ config, dialect, sql, locks, claims, logger, onUser
         clientPrivileges: ({ user }) => user?.role === "platform_admin",
         customIdTokenClaims: ({ user, scopes }) => idTokenClaims(user as never, scopes, claims),
         customUserInfoClaims: ({ user, scopes }) => userInfoClaims(user as never, scopes, claims),
-        rateLimit: config.rateLimit
-          ? {}
-          : { token: false, authorize: false, introspect: false, revoke: false, userinfo: false },
+        // Its per-address rules would limit an agent's backend as one client; rate-limit/rules.ts decides instead.
+        rateLimit: {
+          token: false,
+          authorize: false,
+          introspect: false,
+          revoke: false,
+          register: false,
+          userinfo: false,
+        },
       }),
     ],
   });

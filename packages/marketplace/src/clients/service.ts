@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
+import { AGENT_CLIENT_SCOPES, ALL_SCOPES } from "@amp/contract";
 import { eq } from "drizzle-orm";
 import { hashToken } from "../auth/bearer.ts";
 import type { Db } from "../db/database.ts";
@@ -12,6 +13,11 @@ export interface NewClient {
   skipConsent?: boolean;
   /** A confidential client gets a secret (shown once) and may introspect. @default false */
   confidential?: boolean;
+  /**
+   * An admin client (platform-admin automation) may be granted `marketplace:admin`;
+   * every other client, and every agent's, is limited to the agent scopes. @default false
+   */
+  admin?: boolean;
 }
 
 export interface CreatedClient {
@@ -45,6 +51,7 @@ export async function createClient(db: Db, input: NewClient): Promise<CreatedCli
     postLogoutRedirectUris: input.postLogoutRedirectUris ?? [],
     grantTypes: ["authorization_code", "refresh_token"],
     responseTypes: ["code"],
+    scopes: [...(input.admin ? ALL_SCOPES : AGENT_CLIENT_SCOPES)],
     applicationType: "web",
     createdAt: now,
     updatedAt: now,

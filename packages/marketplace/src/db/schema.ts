@@ -220,3 +220,14 @@ export const stripeEvents = pgTable("stripe_events", {
   receivedAt: ts("receivedAt").notNull().defaultNow(),
   processedAt: ts("processedAt"),
 });
+
+/** Rate-limit counters (migrations/0004_rate_limits.sql, UNLOGGED); written only by src/rate-limit/postgres-store.ts. */
+export const rateLimits = pgTable(
+  "rate_limits",
+  {
+    key: text("key").primaryKey(),
+    count: integer("count").notNull(),
+    expiresAt: ts("expiresAt").notNull(),
+  },
+  (t) => [index("rate_limits_expiresAt_idx").on(t.expiresAt)],
+);

@@ -41,6 +41,14 @@ export function onError(logger: Logger): ErrorHandler {
   return (error, c) => {
     if (error instanceof ApiError)
       return errorResponse(c, error.status, error.code, error.message, error.details);
+    if (error instanceof HTTPException && (error.status === 400 || error.status === 415)) {
+      // The framework's body checks (malformed JSON, wrong media type): bad input like any other, a 400.
+      const message =
+        error.status === 415 ? "Send the body as application/json." : error.message || "Bad request.";
+      return errorResponse(c, 400, "BAD_REQUEST", message, {
+        errors: [{ field: "(body)", constraints: [error.message || message] }],
+      });
+    }
     if (error instanceof HTTPException && error.status < 500) {
       const code = STATUS_CODES[error.status] ?? "BAD_REQUEST";
       const message =

@@ -1,15 +1,17 @@
 import { Hono } from "hono";
+import type { ApiRouter } from "../http/route.ts";
 import { Layout } from "../pages/layout.tsx";
 import { page } from "../pages/render.ts";
-import { OPERATIONS, openApiDocument } from "./document.ts";
+import { openApiDocument, operationsOf } from "./document.ts";
 
-/** `/openapi.json` and a browsable reference at `/docs`, both from the contract schemas. */
-export function openApiRoutes(baseUrl: string) {
+/** `/openapi.json` and a browsable reference at `/docs`, both generated from the declared routes. */
+export function openApiRoutes(api: ApiRouter, baseUrl: string) {
   const app = new Hono();
-  const document = openApiDocument(baseUrl);
+  const document = openApiDocument(api, baseUrl);
+  const operations = operationsOf(document);
   app.get("/openapi.json", (c) => c.json(document));
   app.get("/docs", (c) => {
-    const tags = [...new Set(OPERATIONS.map((op) => op.tag))];
+    const tags = [...new Set(operations.map((op) => op.tag))];
     return page(
       c,
       <Layout title="API reference" wide>
@@ -22,19 +24,19 @@ export function openApiRoutes(baseUrl: string) {
         {tags.map((tag) => (
           <section aria-labelledby={`tag-${tag}`}>
             <h2 id={`tag-${tag}`}>{tag}</h2>
-            {OPERATIONS.filter((op) => op.tag === tag).map((op) => (
-              <details class="tier">
-                <summary>
-                  <code>
-                    {op.method.toUpperCase()} {op.path}
-                  </code>{" "}
-                  — {op.summary} <span class="muted">({op.auth})</span>
-                </summary>
-                <pre>
-                  {JSON.stringify((document.paths[op.path] as Record<string, unknown>)[op.method], null, 2)}
-                </pre>
-              </details>
-            ))}
+            {operations
+              .filter((op) => op.tag === tag)
+              .map((op) => (
+                <details class="tier">
+                  <summary>
+                    <code>
+                      {op.method.toUpperCase()} {op.path}
+                    </code>{" "}
+                    — {op.summary} <span class="muted">({op.access})</span>
+                  </summary>
+                  <pre>{JSON.stringify(op.operation, null, 2)}</pre>
+                </details>
+              ))}
           </section>
         ))}
       </Layout>,

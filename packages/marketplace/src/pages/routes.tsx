@@ -80,7 +80,7 @@ export function pageRoutes(auth: Auth, config: Config) {
       password: str(form.password),
       ...(oauthQuery ? { oauth_query: oauthQuery } : {}),
     });
-    if (response.status === 429) return rerender(429, "Too many attempts. Wait a minute and try again.");
+    if (response.status === 429) return tooMany(c, response, rerender);
     // One message for unknown email and wrong password, so the form does not reveal which accounts exist.
     if (!response.ok) return rerender(401, "Invalid email or password.");
     return continueAfter(response, next);
@@ -99,7 +99,7 @@ export function pageRoutes(auth: Auth, config: Config) {
       password: str(form.password),
       ...(oauthQuery ? { oauth_query: oauthQuery } : {}),
     });
-    if (response.status === 429) return rerender(429, "Too many attempts. Wait a minute and try again.");
+    if (response.status === 429) return tooMany(c, response, rerender);
     if (!response.ok) return rerender(400, await signUpError(response));
     return continueAfter(response);
   });
@@ -173,6 +173,12 @@ export function pageRoutes(auth: Auth, config: Config) {
 }
 
 const str = (v: unknown) => (typeof v === "string" ? v : "");
+
+/** better-auth refused the attempt (rate-limit/rules.ts): the form again, with its Retry-After. */
+function tooMany(c: Context, response: Response, rerender: (status: 429, error: string) => Response) {
+  c.header("retry-after", response.headers.get("x-retry-after") ?? "60");
+  return rerender(429, "Too many attempts. Wait a minute and try again.");
+}
 
 /** A successful form post answers 303 (RFC 9110 §15.4.4) to wherever better-auth wants the browser next. */
 async function continueAfter(response: Response, fallback = "/"): Promise<Response> {

@@ -1,35 +1,99 @@
-import { GrantAddonBodySchema } from "@amp/contract";
-import { Hono } from "hono";
-import type { AppEnv } from "../app-env.ts";
+import { AddonDtoSchema, GrantAddonBodySchema, SubscriptionDtoSchema } from "@amp/contract";
+import { z } from "zod";
 import type { Db } from "../db/database.ts";
 import { ok } from "../http/envelope.ts";
-import { jsonBody } from "../http/validate.ts";
+import { apiRouter, declare, pathParams } from "../http/route.ts";
 import type { Payments } from "../payments/payments.ts";
 import { cancel, getLiveSubscription, grantAddon, listSubscriptions, revokeAddon } from "./service.ts";
 
-/** `/me/subscriptions`: the caller's subscriptions. */
+const agentParams = pathParams("agentId");
+
+/** `/me/subscriptions`: the caller's subscriptions. An agent's token reads only its own agent's. */
 export function mySubscriptionRoutes(db: Db, payments: Payments | null) {
-  const app = new Hono<AppEnv>();
-  app.get("/", async (c) => ok(c, await listSubscriptions(db, c.get("principal")!.userId)));
-  app.get("/:agentId", async (c) =>
-    ok(c, await getLiveSubscription(db, c.get("principal")!.userId, c.req.param("agentId"))),
+  const api = apiRouter();
+  const tag = "Subscriptions";
+  api.openapi(
+    declare({
+      tag,
+      method: "get",
+      path: "/me/subscriptions",
+      summary: "The caller's subscriptions",
+      access: "user",
+      response: z.array(SubscriptionDtoSchema),
+    }),
+    async (c) => ok(c, await listSubscriptions(db, c.get("principal")!.userId)),
   );
-  app.post("/:agentId/cancel", async (c) =>
-    ok(c, await cancel(db, payments, c.get("principal")!.userId, c.req.param("agentId"))),
+  api.openapi(
+    declare({
+      tag,
+      method: "get",
+      path: "/me/subscriptions/{agentId}",
+      summary: "The live (active/trialing) subscription, else 404",
+      access: "userOrOwnAgent",
+      params: agentParams,
+      response: SubscriptionDtoSchema,
+      errors: [404],
+    }),
+    async (c) =>
+      ok(c, await getLiveSubscription(db, c.get("principal")!.userId, c.req.valid("param").agentId)),
   );
-  return app;
+  api.openapi(
+    declare({
+      tag,
+      method: "post",
+      path: "/me/subscriptions/{agentId}/cancel",
+      summary: "Cancel",
+      access: "user",
+      params: agentParams,
+      response: SubscriptionDtoSchema,
+      errors: [404],
+    }),
+    async (c) => ok(c, await cancel(db, payments, c.get("principal")!.userId, c.req.valid("param").agentId)),
+  );
+  return api;
 }
 
 /** Platform-admin subscription tools: addons on top of a subscription's quota. */
 export function adminSubscriptionRoutes(db: Db) {
-  const app = new Hono<AppEnv>();
-  app.post("/subscriptions/:subscriptionId/addons", async (c) => {
-    const body = await jsonBody(c, GrantAddonBodySchema);
-    return ok(c, await grantAddon(db, c.req.param("subscriptionId"), body, c.get("principal")!.userId), 201);
-  });
-  app.delete("/addons/:addonId", async (c) => {
-    await revokeAddon(db, c.req.param("addonId"));
-    return ok(c, { revoked: true });
-  });
-  return app;
+  const api = apiRouter();
+  api.openapi(
+    declare({
+      tag: "Admin",
+      method: "post",
+      path: "/admin/subscriptions/{subscriptionId}/addons",
+      summary: "Grant an addon",
+      access: "admin",
+      params: pathParams("subscriptionId"),
+      body: GrantAddonBodySchema,
+      response: AddonDtoSchema,
+      status: 201,
+      errors: [404],
+    }),
+    async (c) => {
+      const granted = await grantAddon(
+        db,
+        c.req.valid("param").subscriptionId,
+        c.req.valid("json"),
+        c.get("principal")!.userId,
+      );
+      return ok(c, granted, 201);
+    },
+  );
+  api.openapi(
+    declare({
+      tag: "Admin",
+      method: "delete",
+      path: "/admin/addons/{addonId}",
+      summary: "Revoke an addon",
+      access: "admin",
+      params: pathParams("addonId"),
+      response: z.object({ revoked: z.literal(true) }),
+      errors: [404],
+    }),
+    async (c) => {
+      await revokeAddon(db, c.req.valid("param").addonId);
+      return ok(c, { revoked: true });
+    },
+  );
+  return api;
 }

@@ -1,69 +1,98 @@
-import { ConsumeBodySchema, ReleaseBodySchema } from "@amp/contract";
-import { eq } from "drizzle-orm";
-import { type Context, Hono } from "hono";
+import {
+  ConsumeBodySchema,
+  MetricUsageDtoSchema,
+  ReleaseBodySchema,
+  UsageResultDtoSchema,
+} from "@amp/contract";
+import type { Context } from "hono";
+import { z } from "zod";
 import type { AppEnv } from "../app-env.ts";
-import type { Db } from "../db/database.ts";
-import { agents } from "../db/schema.ts";
-import { ApiError } from "../http/api-error.ts";
 import { ok } from "../http/envelope.ts";
-import { jsonBody } from "../http/validate.ts";
+import { apiRouter, declare, pathParams } from "../http/route.ts";
 import type { UsageService } from "./service.ts";
 
+const metricParams = pathParams("agentId", "metricSlug");
+
 /**
- * `/me/agents/:agentId/usage`: consume, release and read usage.
- * A bearer token only meters the agent it was issued to: agent A cannot
- * spend (or read) the user's quota in agent B.
+ * `/me/agents/:agentId/usage`: consume, release and read usage. Consume and
+ * release are the agent's act: only a token issued to that agent may call
+ * them (declared `ownAgent`). Reads are open to the user's session too.
  */
-export function usageRoutes(db: Db, usage: UsageService) {
-  const app = new Hono<AppEnv>();
-  const clientOfAgent = new Map<string, string | null>();
-
-  async function caller(c: Context<AppEnv>) {
-    const principal = c.get("principal")!;
-    const agentId = c.req.param("agentId")!;
-    if (principal.clientId) {
-      let clientId = clientOfAgent.get(agentId);
-      if (clientId === undefined) {
-        const [row] = await db
-          .select({ clientId: agents.oauthClientId })
-          .from(agents)
-          .where(eq(agents.id, agentId))
-          .limit(1);
-        clientId = row?.clientId ?? null;
-        // The client of an agent never changes, so a positive answer is cached for the process's life.
-        if (clientId) clientOfAgent.set(agentId, clientId);
-      }
-      if (clientId !== principal.clientId) {
-        throw new ApiError("FORBIDDEN", "This access token was issued to another agent.");
-      }
-    }
-    return {
-      userId: principal.userId,
-      agentId,
-      metricSlug: c.req.param("metricSlug") ?? "",
-      tokenHash: principal.tokenHash,
-    };
-  }
-
-  app.post("/:agentId/usage/:metricSlug/consume", async (c) => {
-    const body = await jsonBody(c, ConsumeBodySchema);
-    const { result, replayed } = await usage.consume(await caller(c), body);
+export function usageRoutes(usage: UsageService) {
+  const api = apiRouter();
+  const tag = "Usage";
+  const markReplay = (c: Context<AppEnv>, replayed: boolean) => {
     if (replayed) c.header("Idempotent-Replayed", "true");
-    return ok(c, result);
-  });
-  app.post("/:agentId/usage/:metricSlug/release", async (c) => {
-    const body = await jsonBody(c, ReleaseBodySchema);
-    const { result, replayed } = await usage.release(await caller(c), body);
-    if (replayed) c.header("Idempotent-Replayed", "true");
-    return ok(c, result);
-  });
-  app.get("/:agentId/usage", async (c) => {
-    const { userId, agentId } = await caller(c);
-    return ok(c, await usage.usage(userId, agentId));
-  });
-  app.get("/:agentId/usage/:metricSlug", async (c) => {
-    const { userId, agentId, metricSlug } = await caller(c);
-    return ok(c, (await usage.usage(userId, agentId, metricSlug))[0]);
-  });
-  return app;
+  };
+
+  api.openapi(
+    declare({
+      tag,
+      method: "post",
+      path: "/me/agents/{agentId}/usage/{metricSlug}/consume",
+      summary: "Consume units (atomic, idempotent by clientReqId)",
+      access: "ownAgent",
+      params: metricParams,
+      body: ConsumeBodySchema,
+      response: UsageResultDtoSchema,
+      errors: [402, 404, 409, 429],
+    }),
+    async (c) => {
+      const { userId, tokenHash } = c.get("principal")!;
+      const target = { userId, tokenHash, ...c.req.valid("param") };
+      const { result, replayed } = await usage.consume(target, c.req.valid("json"));
+      markReplay(c, replayed);
+      return ok(c, result);
+    },
+  );
+  api.openapi(
+    declare({
+      tag,
+      method: "post",
+      path: "/me/agents/{agentId}/usage/{metricSlug}/release",
+      summary: "Release fixed units (never below zero)",
+      access: "ownAgent",
+      params: metricParams,
+      body: ReleaseBodySchema,
+      response: UsageResultDtoSchema,
+      errors: [402, 404, 409, 422],
+    }),
+    async (c) => {
+      const { userId, tokenHash } = c.get("principal")!;
+      const target = { userId, tokenHash, ...c.req.valid("param") };
+      const { result, replayed } = await usage.release(target, c.req.valid("json"));
+      markReplay(c, replayed);
+      return ok(c, result);
+    },
+  );
+  api.openapi(
+    declare({
+      tag,
+      method: "get",
+      path: "/me/agents/{agentId}/usage",
+      summary: "Usage of every metric",
+      access: "userOrOwnAgent",
+      params: pathParams("agentId"),
+      response: z.array(MetricUsageDtoSchema),
+      errors: [402, 404],
+    }),
+    async (c) => ok(c, await usage.usage(c.get("principal")!.userId, c.req.valid("param").agentId)),
+  );
+  api.openapi(
+    declare({
+      tag,
+      method: "get",
+      path: "/me/agents/{agentId}/usage/{metricSlug}",
+      summary: "Usage of one metric",
+      access: "userOrOwnAgent",
+      params: metricParams,
+      response: MetricUsageDtoSchema,
+      errors: [402, 404],
+    }),
+    async (c) => {
+      const { agentId, metricSlug } = c.req.valid("param");
+      return ok(c, (await usage.usage(c.get("principal")!.userId, agentId, metricSlug))[0]);
+    },
+  );
+  return api;
 }
