@@ -147,7 +147,7 @@ async function agentScenarios(databaseUrl: string) {
       "--demo-env-file",
       demoEnvFile,
     ],
-    { MARKETPLACE_PORT: String(MP_PORT), RATE_LIMIT: "off", DATABASE_URL: databaseUrl },
+    { MARKETPLACE_PORT: String(MP_PORT), RATE_LIMIT: "off", DEV_CHECKOUT: "on", DATABASE_URL: databaseUrl },
   );
   await waitFor(`http://127.0.0.1:${MP_PORT}/ready`, mp);
   while (!existsSync(demoEnvFile)) await new Promise((r) => setTimeout(r, 100));

@@ -179,6 +179,8 @@ async function main() {
     {
       MARKETPLACE_PORT: String(marketplacePort),
       MARKETPLACE_DATA_DIR: join(dataDir, "marketplace"),
+      // The local demo buys Pro without Stripe; the marketplace refuses this behind https or in production.
+      DEV_CHECKOUT: process.env.DEV_CHECKOUT ?? "on",
     },
   );
   await waitFor(`${marketplaceUrl}/ready`);

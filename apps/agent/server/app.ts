@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
 import { type AgentKit, MarketplaceError } from "@amp/agent-kit";
 import { expressAdapter } from "@amp/agent-kit/express";
-import { type Connection, isDatabaseUnavailable } from "@amp/db";
+import { jsonTextProblem } from "@amp/contract";
+import { type Connection, databaseErrorKind, isDatabaseUnavailable } from "@amp/db";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { Logger } from "pino";
 import { z } from "zod";
@@ -74,7 +75,17 @@ export function createAgentApp(deps: {
 
   app.use(mp.router());
   const documentLimit = Math.ceil(config.maxDocumentBytes * 1.1) + 1_024;
-  app.use("/api", express.json({ limit: documentLimit }));
+  app.use(
+    "/api",
+    express.json({
+      limit: documentLimit,
+      // Before parsing: a NUL cannot be stored, and deep nesting overflows recursive code downstream.
+      verify: (_req, _res, buf) => {
+        const problem = jsonTextProblem(buf.toString("utf8"));
+        if (problem) throw new BadRequest(problem);
+      },
+    }),
+  );
   const user = mp.requireUser();
   const body = <T extends z.ZodType>(schema: T, req: Request): z.infer<T> => {
     const parsed = schema.safeParse(req.body);
@@ -244,8 +255,17 @@ export function createAgentApp(deps: {
       void res.status(404).json({ error: "not_found", message: `No route for ${req.method} ${req.path}` }),
   );
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    // body-parser hands on what `verify` threw, as the cause-less error itself.
     if (error instanceof BadRequest)
       return void res.status(400).json({ error: "bad_request", message: error.message });
+    // Whatever route reached the database with it (a NUL in a path id, say): the caller's input, not a 500.
+    const kind = databaseErrorKind(error);
+    if (kind === "invalid")
+      return void res
+        .status(400)
+        .json({ error: "bad_request", message: "The request contains a value that cannot be stored." });
+    if (kind === "conflict")
+      return void res.status(409).json({ error: "conflict", message: "That already exists." });
     if (error instanceof NotFoundError)
       return void res.status(404).json({ error: "not_found", message: error.message });
     if ((error as { type?: string }).type === "entity.too.large") {

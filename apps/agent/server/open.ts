@@ -3,7 +3,8 @@ import { agentKitMigrations, createAgentKit } from "@amp/agent-kit";
 import { connect, type DatabaseTarget, migrate } from "@amp/db";
 import type { AgentConfig } from "./config.ts";
 
-const MIGRATIONS = { name: "agent", dir: fileURLToPath(new URL("../migrations/", import.meta.url)) };
+/** The agent's own migrations (after agent-kit's). */
+export const MIGRATIONS = { name: "agent", dir: fileURLToPath(new URL("../migrations/", import.meta.url)) };
 
 /** Opens and migrates the agent's database (agent-kit's tables, then the agent's) and creates its kit. */
 export async function openAgent(config: AgentConfig, target: DatabaseTarget = config.database) {

@@ -139,4 +139,39 @@ describe("the knowledge-base assistant's API", () => {
     expect((await response.json()).signInUrl).toContain("/api/auth/sign-in/marketplace");
     expect((await fetch(`${agentUrl}/api/nope`)).status).toBe(404);
   });
+
+  it("F.10g a NUL in a knowledge-base or document id is a 400, never a 500", async () => {
+    const user = await demoUser();
+    for (const [method, path] of [
+      ["GET", "/api/kbs/%00"],
+      ["PATCH", "/api/kbs/%00"],
+      ["DELETE", "/api/kbs/%00"],
+      ["POST", "/api/kbs/%00/documents"],
+      ["POST", "/api/kbs/%00/ask"],
+    ] as const) {
+      const body =
+        method === "GET" || method === "DELETE"
+          ? undefined
+          : { name: "x", title: "t", content: "c", question: "q" };
+      const response = await user.call(method, path, body);
+      expect(response.status, `${method} ${path}`).toBeGreaterThanOrEqual(400);
+      expect(response.status, `${method} ${path}`).toBeLessThan(500);
+    }
+    expect((await user.call("GET", "/api/kbs/%00")).status).toBe(400);
+  });
+
+  it("F.10h a NUL in any JSON string, or JSON nested past the depth limit, is a 400 before parsing", async () => {
+    const user = await demoUser();
+    const named = await user.call("POST", "/api/kbs", { name: "bad\u0000name" });
+    expect(named.status).toBe(400);
+    expect(named.json.message).toContain("NUL");
+    const deep = await user.browser.fetch("/api/kbs", {
+      method: "POST",
+      headers: { accept: "application/json", "content-type": "application/json" },
+      // 1,000 levels stay under this test agent's body limit (50,000 would be a 413 here).
+      body: `{"name":${"[".repeat(1_000)}${"]".repeat(1_000)}}`,
+    });
+    expect(deep.status).toBe(400);
+    expect((await deep.json()).message).toContain("nested deeper");
+  });
 });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { jsonDepth, METADATA_LIMITS, noNul } from "./json-limits.ts";
 
 const slug = z
   .string()
@@ -234,12 +235,29 @@ const delta = z
 const clientReqId = z
   .string({ error: "clientReqId is required" })
   .min(1)
-  .max(200, "clientReqId is at most 200 characters");
+  .max(200, "clientReqId is at most 200 characters")
+  .refine(noNul, "clientReqId must not contain the NUL character");
+
+/** Stored with the ledger row as jsonb: bounded in size and depth (METADATA_LIMITS), no NUL anywhere. */
+const metadata = z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
+  if (jsonDepth(value, METADATA_LIMITS.maxDepth) > METADATA_LIMITS.maxDepth) {
+    ctx.addIssue({ code: "custom", message: `metadata nests at most ${METADATA_LIMITS.maxDepth} levels` });
+    return;
+  }
+  const text = JSON.stringify(value);
+  if (new TextEncoder().encode(text).length > METADATA_LIMITS.maxBytes)
+    ctx.addIssue({
+      code: "custom",
+      message: `metadata is at most ${METADATA_LIMITS.maxBytes} bytes as JSON`,
+    });
+  else if (text.includes("\\u0000"))
+    ctx.addIssue({ code: "custom", message: "metadata must not contain the NUL character" });
+});
 
 export const ConsumeBodySchema = z.strictObject({
   delta,
   clientReqId,
-  metadata: z.record(z.string(), z.unknown()).optional(),
+  metadata: metadata.optional(),
 });
 export type ConsumeBody = z.infer<typeof ConsumeBodySchema>;
 export const ReleaseBodySchema = z.strictObject({ delta, clientReqId });

@@ -5,6 +5,7 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { type Dialect, PostgresDialect } from "kysely";
 import pg from "pg";
+import { lockDataDir } from "./data-dir-lock.ts";
 import { type KeyedLocks, postgresLocks, processLocks } from "./keyed-locks.ts";
 import { listenPglite, listenPostgres, type Subscription, type Unlisten } from "./listen.ts";
 import { PgliteDialect } from "./pglite-dialect.ts";
@@ -40,7 +41,15 @@ export type DatabaseTarget = { url: string } | { dataDir: string } | { memory: t
 export async function connect(target: DatabaseTarget, opts: { poolSize?: number } = {}): Promise<Connection> {
   if ("url" in target) return connectPostgres(target.url, opts.poolSize ?? 10);
   if ("dataDir" in target) mkdirSync(target.dataDir, { recursive: true });
-  const pglite = await PGlite.create("dataDir" in target ? { dataDir: target.dataDir } : {});
+  // PGlite is one process per data directory; a second opener would write where nobody reads (see data-dir-lock.ts).
+  const unlock = "dataDir" in target ? lockDataDir(target.dataDir) : () => {};
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create("dataDir" in target ? { dataDir: target.dataDir } : {});
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   // PGlite has one backend, so "a session of one's own" means taking turns.
   let turn: Promise<unknown> = Promise.resolve();
   const sql: SqlClient = {
@@ -61,8 +70,12 @@ export async function connect(target: DatabaseTarget, opts: { poolSize?: number 
     listen: async (channel, subscription) =>
       track(listeners, await listenPglite(pglite, channel, subscription)),
     close: async () => {
-      await Promise.all([...listeners].map((unlisten) => unlisten()));
-      if (!pglite.closed) await pglite.close();
+      try {
+        await Promise.all([...listeners].map((unlisten) => unlisten()));
+        if (!pglite.closed) await pglite.close();
+      } finally {
+        unlock();
+      }
     },
   };
 }

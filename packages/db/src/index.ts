@@ -1,6 +1,7 @@
 export { dataDirSecret } from "./data-dir.ts";
+export { DataDirBusyError } from "./data-dir-lock.ts";
 export { type Connection, connect, type DatabaseTarget, type DrizzleDb, type SqlClient } from "./database.ts";
-export { isDatabaseUnavailable } from "./errors.ts";
+export { databaseErrorKind, isDatabaseUnavailable } from "./errors.ts";
 export type { KeyedLocks, TakeLock } from "./keyed-locks.ts";
 export type { Subscription, Unlisten } from "./listen.ts";
 export { type MigrationResult, type MigrationSource, migrate } from "./migrate.ts";

@@ -89,10 +89,12 @@ export function createMarketplace(deps: {
         : null;
   const devCheckout =
     config.devCheckout && !payments ? new DevCheckout(config.baseUrl, config.authSecret) : null;
+  if (devCheckout)
+    logger.warn("DEV_CHECKOUT=on: paid tiers activate through the development checkout; NO PAYMENT IS TAKEN");
   const checkoutDeps = {
     payments,
     devCheckout,
-    production: config.env === "production",
+    production: config.deployed,
     baseUrl: config.baseUrl,
   };
   const usage = new UsageService(database.sql, db, config.baseUrl);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { DataDirBusyError } from "@amp/db";
 import { createAuth } from "./auth/auth.ts";
 import { emptyClaimSource } from "./auth/claims.ts";
 import { applySpec, parseSpec, SpecError } from "./catalog/spec.ts";
@@ -13,7 +14,7 @@ import { createLogger } from "./http/logger.ts";
 import { StripePayments, StripeWebhookVerifier } from "./payments/payments.ts";
 import { startMarketplace } from "./server.ts";
 import { StripeWebhooks } from "./stripe/webhooks.ts";
-import { ensureAdmin, recordSignup } from "./users/service.ts";
+import { ExistingAccountError, ensureAdmin, recordSignup } from "./users/service.ts";
 
 const USAGE = `marketplace <command> [options]
 
@@ -22,7 +23,10 @@ Commands:
                                      start the marketplace (default); optionally seed the demo first
   migrate                            apply database migrations and exit
   create-admin --email E --password P [--name N]
-                                     create (or promote) a platform admin
+                                     create a platform admin account
+  create-admin --email E --promote [--password P]
+                                     make an existing account a platform admin: its sessions are
+                                     revoked; its password is kept unless --password sets it
   create-client --name N --redirect-uri URI [--redirect-uri URI ...]
                 [--post-logout-redirect-uri URI ...] [--consent] [--confidential] [--admin]
                                      register a bare OAuth client; prints its id (and secret, once).
@@ -62,6 +66,7 @@ async function serve(args: string[]) {
       "demo-env-file": { type: "string" },
     },
   });
+  if (values["seed-demo"]) assertDemoCheckout(loadConfig());
   const running = await startMarketplace();
   if (values["seed-demo"]) {
     const agentOrigin = (values["agent-origin"] ?? "http://localhost:3001").replace(/\/+$/, "");
@@ -89,6 +94,14 @@ async function serve(args: string[]) {
   );
 }
 
+/** The demo's Pro tier is bought without Stripe, which only the opt-in development checkout allows. */
+function assertDemoCheckout(config: Config) {
+  if (!config.devCheckout && !config.stripe.secretKey)
+    throw new ConfigError(
+      "seed-demo needs DEV_CHECKOUT=on (or STRIPE_SECRET_KEY): the demo sells a paid tier",
+    );
+}
+
 async function run(command: string, args: string[], config: Config, database: Database) {
   const auth = () =>
     createAuth({
@@ -112,16 +125,33 @@ async function run(command: string, args: string[], config: Config, database: Da
     case "create-admin": {
       const { values } = parseArgs({
         args,
-        options: { email: { type: "string" }, password: { type: "string" }, name: { type: "string" } },
+        options: {
+          email: { type: "string" },
+          password: { type: "string" },
+          name: { type: "string" },
+          promote: { type: "boolean", default: false },
+        },
       });
-      if (!values.email || !values.password)
-        throw new UsageError("create-admin needs --email and --password");
+      if (!values.email) throw new UsageError("create-admin needs --email");
+      if (!values.password && !values.promote)
+        throw new UsageError("create-admin needs --password (or --promote for an existing account)");
       const admin = await ensureAdmin(auth(), database.db, {
         email: values.email,
-        password: values.password,
+        promote: values.promote,
+        ...(values.password ? { password: values.password } : {}),
         ...(values.name ? { name: values.name } : {}),
       });
-      return void console.log(`${admin.created ? "created" : "promoted"} platform admin ${admin.email}`);
+      const lines = [
+        admin.outcome === "created"
+          ? `created platform admin ${admin.email}`
+          : admin.outcome === "promoted"
+            ? `promoted platform admin ${admin.email}`
+            : `${admin.email} is already a platform admin`,
+      ];
+      if (admin.outcome !== "created")
+        lines.push(admin.passwordSet ? "password: set to the one given" : "password: unchanged");
+      if (admin.sessionsRevoked) lines.push("sessions: every existing session of this account was revoked");
+      return void console.log(lines.join("\n"));
     }
 
     case "create-client": {
@@ -164,6 +194,7 @@ async function run(command: string, args: string[], config: Config, database: Da
     }
 
     case "seed-demo": {
+      assertDemoCheckout(config);
       const { values } = parseArgs({ args, options: { "agent-origin": { type: "string" } } });
       const agentOrigin = (values["agent-origin"] ?? "http://localhost:3001").replace(/\/+$/, "");
       const { agent } = await seedDemo(auth(), database.db, { agentOrigin, devCheckout: config.devCheckout });
@@ -197,7 +228,13 @@ async function run(command: string, args: string[], config: Config, database: Da
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof SpecError) console.error(error.message);
+  if (
+    error instanceof ConfigError ||
+    error instanceof SpecError ||
+    error instanceof ExistingAccountError ||
+    error instanceof DataDirBusyError
+  )
+    console.error(error.message);
   else if (error instanceof UsageError) console.error(`${error.message}\n\n${USAGE}`);
   else console.error(error);
   process.exit(1);

@@ -56,6 +56,8 @@ const EnvSchema = z.object({
     .string()
     .startsWith("whsec_", "must be a webhook signing secret (whsec_…)")
     .optional(),
+  /** Paid tiers without Stripe activate through a payment-free page; development only, never implied. */
+  DEV_CHECKOUT: flag(false),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -63,6 +65,8 @@ export type Env = z.input<typeof EnvSchema>;
 
 export interface Config {
   env: "development" | "production" | "test";
+  /** A real deployment: NODE_ENV=production or an https base URL. Development conveniences are off. */
+  deployed: boolean;
   port: number;
   host: string;
   /** Public base URL, no trailing slash. The issuer is `${baseUrl}/api/auth`. */
@@ -92,7 +96,10 @@ export interface Config {
   redis: { url: string; keyPrefix: string } | undefined;
   logLevel: string;
   stripe: { secretKey: string | undefined; webhookSecret: string | undefined };
-  /** Paid tiers without Stripe use the development checkout (never in production). */
+  /**
+   * Paid tiers without Stripe use the development checkout: only with
+   * DEV_CHECKOUT=on, never in production or behind an https base URL.
+   */
   devCheckout: boolean;
 }
 
@@ -119,11 +126,20 @@ export function loadConfig(
   const baseUrl = (e.MARKETPLACE_BASE_URL ?? `http://localhost:${e.MARKETPLACE_PORT}`).replace(/\/+$/, "");
   const dataDir = resolve(e.MARKETPLACE_DATA_DIR ?? `${REPO_ROOT}/.data/marketplace`);
 
+  // A public (https) base URL is a real deployment whatever NODE_ENV says: nothing development-only applies.
+  const deployed = e.NODE_ENV === "production" || baseUrl.startsWith("https://");
   if (e.NODE_ENV === "production") {
     if (!e.AUTH_SECRET) problems.push("AUTH_SECRET: required in production (at least 32 random characters)");
     if (!e.MARKETPLACE_BASE_URL) problems.push("MARKETPLACE_BASE_URL: required in production");
     else if (!baseUrl.startsWith("https://"))
       problems.push("MARKETPLACE_BASE_URL: must be https in production");
+  } else if (deployed && !e.AUTH_SECRET) {
+    problems.push("AUTH_SECRET: required with an https MARKETPLACE_BASE_URL (at least 32 random characters)");
+  }
+  if (e.DEV_CHECKOUT && deployed) {
+    problems.push(
+      "DEV_CHECKOUT: the payment-free development checkout is refused with NODE_ENV=production or an https MARKETPLACE_BASE_URL",
+    );
   }
   if (e.JWKS_GRACE_PERIOD_SECONDS < e.ID_TOKEN_TTL_SECONDS) {
     problems.push(
@@ -137,6 +153,7 @@ export function loadConfig(
   const uiOrigin = e.MARKETPLACE_UI_ORIGIN ? new URL(e.MARKETPLACE_UI_ORIGIN).origin : undefined;
   return {
     env: e.NODE_ENV,
+    deployed,
     port: e.MARKETPLACE_PORT,
     host: e.MARKETPLACE_HOST,
     baseUrl,
@@ -169,6 +186,6 @@ export function loadConfig(
     redis: e.REDIS_URL ? { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX } : undefined,
     logLevel: e.LOG_LEVEL,
     stripe: { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET },
-    devCheckout: e.NODE_ENV !== "production" && !e.STRIPE_SECRET_KEY,
+    devCheckout: e.DEV_CHECKOUT && !e.STRIPE_SECRET_KEY,
   };
 }

@@ -95,7 +95,8 @@ describe("CONTRACT.md §8 acceptance, driven as an agent backend would", () => {
       delta: 1,
       clientReqId: randomUUID(),
     });
-    expect(proCap.body.data).toMatchObject({ effectiveQuota: 1000, remaining: 999 });
+    // The upgrade raises the cap and keeps the 20 already used this period (F.3).
+    expect(proCap.body.data).toMatchObject({ effectiveQuota: 1000, used: 21, remaining: 979 });
     expect((await mp("GET", `/me/agents/${agent.id}/usage/voice`)).body.data.effectiveQuota).toBe(1);
 
     // A refresh rotates the refresh token and refreshes the hint.

@@ -67,4 +67,46 @@ describe("configuration", () => {
     });
     expect(() => loadConfig({ ...base, REDIS_URL: "http://cache" })).toThrow(/REDIS_URL/);
   });
+
+  it("F.8b-a an https base URL is a deployment whatever NODE_ENV says: AUTH_SECRET is required", () => {
+    expect(() => loadConfig({ ...base, MARKETPLACE_BASE_URL: "https://market.example.com" })).toThrow(
+      /AUTH_SECRET: required with an https MARKETPLACE_BASE_URL/,
+    );
+    const config = loadConfig({
+      ...base,
+      MARKETPLACE_BASE_URL: "https://market.example.com",
+      AUTH_SECRET: "s".repeat(40),
+    });
+    expect(config).toMatchObject({ env: "development", deployed: true, devCheckout: false });
+  });
+
+  it("F.8b-b the development checkout is an explicit opt-in, off by default", () => {
+    expect(loadConfig(base).devCheckout).toBe(false);
+    expect(loadConfig({ ...base, DEV_CHECKOUT: "on" })).toMatchObject({ devCheckout: true, deployed: false });
+    // Stripe configured: real checkout wins.
+    expect(loadConfig({ ...base, DEV_CHECKOUT: "on", STRIPE_SECRET_KEY: "sk_test_x" }).devCheckout).toBe(
+      false,
+    );
+  });
+
+  it("F.8b-c DEV_CHECKOUT=on is a config error naming it behind https or in production", () => {
+    const secret = { AUTH_SECRET: "s".repeat(40) };
+    expect(() =>
+      loadConfig({
+        ...base,
+        ...secret,
+        DEV_CHECKOUT: "on",
+        MARKETPLACE_BASE_URL: "https://market.example.com",
+      }),
+    ).toThrow(/DEV_CHECKOUT: the payment-free development checkout is refused/);
+    expect(() =>
+      loadConfig({
+        ...base,
+        ...secret,
+        DEV_CHECKOUT: "on",
+        NODE_ENV: "production",
+        MARKETPLACE_BASE_URL: "https://market.example.com",
+      }),
+    ).toThrow(/DEV_CHECKOUT/);
+  });
 });

@@ -368,3 +368,84 @@ describe("subscription states and plans", () => {
     expect(await counter(subscriptionId, "messages")).toBe(1);
   });
 });
+
+describe("F.3 usage survives cancel, resubscribe and plan changes", () => {
+  const usageOf = async (token: string, metric: string) =>
+    (await bearerCall(t.url, token, "GET", `/me/agents/${agent.id}/usage/${metric}`)).body.data;
+  const cancel = (browser: Browser) => call(browser, "POST", `/me/subscriptions/${agent.id}/cancel`);
+  async function checkoutPro(browser: Browser) {
+    const checkout = await call(browser, "POST", `/agents/${agent.id}/pricing/${agent.pro.id}/checkout`, {
+      returnUrl: `https://${agent.slug}.example.com/done`,
+    });
+    expect(checkout.body.data.status).toBe("redirect");
+    await confirmDevCheckout(browser, checkout.body.data.url);
+  }
+
+  it("F.3a free at the cap → cancel → free again keeps 50/50 (and fixed usage); the next consume is 429 until the period ends", async () => {
+    const user = await agentUser(t, agent);
+    await subscribeFree(user, agent);
+    const full = await consume(user.token, "messages", { delta: 50, clientReqId: randomUUID() });
+    expect(full.body.data).toMatchObject({ used: 50, remaining: 0 });
+    await consume(user.token, "knowledge-bases", { delta: 2, clientReqId: randomUUID() });
+
+    expect((await cancel(user.browser)).status).toBe(200);
+    await subscribeFree(user, agent);
+
+    expect(await usageOf(user.token, "messages")).toMatchObject({
+      used: 50,
+      remaining: 0,
+      resetsAt: full.body.data.resetsAt,
+    });
+    expect(await usageOf(user.token, "knowledge-bases")).toMatchObject({ used: 2 });
+    const refused = await consume(user.token, "messages", { delta: 1, clientReqId: randomUUID() });
+    expect(refused.status).toBe(429);
+    expect(refused.body.error?.details).toMatchObject({ remaining: 0, resetsAt: full.body.data.resetsAt });
+
+    // The period the usage was counted in still ends when it always would have; then a new count starts.
+    const after = new Date(new Date(full.body.data.resetsAt).getTime() + 1_000);
+    const { rows } = await t.mp.database.sql.query<{ outcome: string; used: string }>(
+      "SELECT * FROM usage_consume($1, $2, 'messages', 1, $3, NULL, $4)",
+      [user.userId, agent.id, randomUUID(), after],
+    );
+    expect(rows[0]).toMatchObject({ outcome: "ok" });
+    expect(Number(rows[0]!.used)).toBe(1);
+  });
+
+  it("F.3b an upgrade keeps used and raises the cap", async () => {
+    const user = await agentUser(t, agent);
+    await subscribeFree(user, agent);
+    const full = await consume(user.token, "messages", { delta: 50, clientReqId: randomUUID() });
+    expect(full.status).toBe(200);
+    await checkoutPro(user.browser);
+    const next = await consume(user.token, "messages", { delta: 1, clientReqId: randomUUID() });
+    expect(next.status).toBe(200);
+    expect(next.body.data).toMatchObject({ used: 51, effectiveQuota: 500, remaining: 449 });
+    expect(next.body.data.resetsAt).toBe(full.body.data.resetsAt);
+  });
+
+  it("F.3c paid → cancel → free keeps used: above the free cap, consume is 429", async () => {
+    const user = await agentUser(t, agent);
+    await checkoutPro(user.browser);
+    const used = await consume(user.token, "messages", { delta: 120, clientReqId: randomUUID() });
+    expect(used.body.data).toMatchObject({ used: 120, effectiveQuota: 500 });
+    expect((await cancel(user.browser)).status).toBe(200);
+    await subscribeFree(user, agent);
+    expect(await usageOf(user.token, "messages")).toMatchObject({
+      used: 120,
+      effectiveQuota: 50,
+      remaining: 0,
+    });
+    expect((await consume(user.token, "messages", { delta: 1, clientReqId: randomUUID() })).status).toBe(429);
+  });
+
+  it("F.3d a new anchor on the live subscription (Stripe moving billing_cycle_anchor) keeps the running count", async () => {
+    const user = await agentUser(t, agent);
+    const subscriptionId = await subscribeFree(user, agent);
+    await consume(user.token, "messages", { delta: 50, clientReqId: randomUUID() });
+    await t.mp.database.db
+      .update(subscriptions)
+      .set({ periodAnchor: new Date(Date.now() - 3_600_000) })
+      .where(eq(subscriptions.id, subscriptionId));
+    expect((await consume(user.token, "messages", { delta: 1, clientReqId: randomUUID() })).status).toBe(429);
+  });
+});

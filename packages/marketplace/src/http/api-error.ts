@@ -19,4 +19,4 @@ export class ApiError extends Error {
   }
 }
 
-export { isDatabaseUnavailable } from "@amp/db";
+export { databaseErrorKind, isDatabaseUnavailable } from "@amp/db";

@@ -3,7 +3,7 @@ import type { ErrorCode } from "@amp/contract";
 import type { Context, ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { Logger } from "pino";
-import { ApiError, isDatabaseUnavailable } from "./api-error.ts";
+import { ApiError, databaseErrorKind, isDatabaseUnavailable } from "./api-error.ts";
 import { errorBody } from "./envelope.ts";
 
 const STATUS_CODES: Record<number, ErrorCode> = {
@@ -34,7 +34,8 @@ export function errorResponse(
 
 /**
  * The app's `onError`: domain errors keep their code, framework errors map by
- * status, an unreachable database is a 503 the caller may retry, and anything
+ * status, input the database refuses is a 400 and a unique violation a 409,
+ * an unreachable database is a 503 the caller may retry, and anything
  * else is logged in full and answered with a generic 500 — never a stack.
  */
 export function onError(logger: Logger): ErrorHandler {
@@ -55,6 +56,18 @@ export function onError(logger: Logger): ErrorHandler {
         error.status === 413 ? "The request body is too large." : error.message || "Bad request.";
       return errorResponse(c, error.status, code, message);
     }
+    // Whatever route reached the database with it: input PostgreSQL cannot store is the caller's, a
+    // unique violation is a lost race (two creates of one slug), neither is a 500.
+    const kind = databaseErrorKind(error);
+    if (kind === "invalid")
+      return errorResponse(c, 400, "BAD_REQUEST", "The request contains a value that cannot be stored.");
+    if (kind === "conflict")
+      return errorResponse(
+        c,
+        409,
+        "CONFLICT",
+        "That already exists (or was just created by another request).",
+      );
     if (isDatabaseUnavailable(error)) {
       logger.warn({ requestId: c.get("requestId"), err: { message: error.message } }, "database unavailable");
       return errorResponse(c, 503, "SERVICE_UNAVAILABLE", "The database is unavailable; retry with backoff.");

@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { AppEnv } from "../app-env.ts";
 import { ACCESS, type AccessName, guard } from "../auth/access.ts";
 import { ApiError } from "./api-error.ts";
-import { fieldErrors } from "./validate.ts";
+import { fieldErrors, screenJsonBody } from "./validate.ts";
 
 /**
  * How a marketplace API route is declared: method, path, who may call it,
@@ -98,7 +98,7 @@ export function declare<const S extends RouteSpec>(spec: S): DeclaredRoute<S> {
     description: `Access: ${access.summary}.`,
     security: SECURITY[spec.access],
     "x-access": spec.access,
-    middleware: [guard(spec.access)],
+    middleware: spec.body ? [guard(spec.access), screenJsonBody] : [guard(spec.access)],
     request: {
       ...(spec.params ? { params: spec.params } : {}),
       ...(spec.query ? { query: spec.query } : {}),

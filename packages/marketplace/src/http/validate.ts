@@ -1,5 +1,6 @@
-import type { FieldError } from "@amp/contract";
-import type { Context } from "hono";
+import { type FieldError, jsonTextProblem } from "@amp/contract";
+import type { MiddlewareHandler } from "hono";
+import { createMiddleware } from "hono/factory";
 import type { z } from "zod";
 import { ApiError } from "./api-error.ts";
 
@@ -14,34 +15,19 @@ export function fieldErrors(error: z.ZodError): FieldError[] {
 }
 
 /**
- * Reads and validates a JSON body with a contract schema. Wrong content type,
- * malformed JSON and schema failures are all a 400 `BAD_REQUEST` envelope
- * with `details.errors`; nothing downstream runs.
+ * Screens a JSON body's text before anything parses it: a NUL cannot be
+ * stored, and nesting deeper than MAX_JSON_DEPTH overflows recursive code
+ * downstream. Both are a 400 `BAD_REQUEST` with `details.errors`. The text
+ * stays cached on the request for the body validator that runs next.
  */
-export async function jsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
-  if (!c.req.header("content-type")?.toLowerCase().startsWith("application/json")) {
-    throw new ApiError("BAD_REQUEST", "Send the body as application/json.", {
-      errors: [{ field: "(body)", constraints: ["content-type must be application/json"] }],
-    });
+export const screenJsonBody: MiddlewareHandler = createMiddleware(async (c, next) => {
+  if (c.req.header("content-type")?.toLowerCase().startsWith("application/json")) {
+    const problem = jsonTextProblem(await c.req.text());
+    if (problem) {
+      throw new ApiError("BAD_REQUEST", "The body cannot be accepted.", {
+        errors: [{ field: "(body)", constraints: [problem] }],
+      });
+    }
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await c.req.text());
-  } catch {
-    throw new ApiError("BAD_REQUEST", "The body is not valid JSON.", {
-      errors: [{ field: "(body)", constraints: ["malformed JSON"] }],
-    });
-  }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success)
-    throw new ApiError("BAD_REQUEST", "The body failed validation.", { errors: fieldErrors(parsed.error) });
-  return parsed.data;
-}
-
-/** Validates query parameters the same way. */
-export function queryParams<S extends z.ZodType>(c: Context, schema: S): z.infer<S> {
-  const parsed = schema.safeParse(c.req.query());
-  if (!parsed.success)
-    throw new ApiError("BAD_REQUEST", "The query failed validation.", { errors: fieldErrors(parsed.error) });
-  return parsed.data;
-}
+  await next();
+});

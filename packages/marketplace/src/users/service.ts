@@ -11,25 +11,85 @@ export async function recordSignup(db: Db, created: { id: string; email: string 
   await db.insert(interactions).values({ userId: created.id, type: "user_signup", metadata: {} });
 }
 
+/** `create-admin` met an account it may not take over without `--promote`. */
+export class ExistingAccountError extends Error {
+  override name = "ExistingAccountError";
+}
+
+export interface AdminResult {
+  id: string;
+  email: string;
+  outcome: "created" | "promoted" | "unchanged";
+  /** The password given was set on an existing account (only with `promote`). */
+  passwordSet: boolean;
+  /** Sessions of the account that were revoked on promotion. */
+  sessionsRevoked: boolean;
+}
+
 /**
- * Creates a platform admin, or promotes an existing account with that email.
- * Idempotent, so `seed-demo` and operators can run it repeatedly.
+ * Creates a platform admin. An account that already exists with that email
+ * may have been registered by anyone, so it is promoted only when the
+ * operator says so (`promote`); its password is kept unless one is given,
+ * and its sessions are revoked, so nobody keeps a session (or an agent's
+ * token bound to one) that was opened before the account became an admin.
+ * An existing platform admin is left as it is unless `promote` asks to set
+ * its password, which keeps `seed-demo` idempotent.
  */
 export async function ensureAdmin(
   auth: Auth,
   db: Db,
-  input: { email: string; password: string; name?: string },
-) {
+  input: { email: string; password?: string; name?: string; promote?: boolean },
+): Promise<AdminResult> {
   const email = input.email.toLowerCase();
-  const existing = await db.select({ id: user.id }).from(user).where(eq(user.email, email)).limit(1);
-  let id = existing[0]?.id;
-  if (!id) {
+  const [existing] = await db
+    .select({ id: user.id, role: user.role })
+    .from(user)
+    .where(eq(user.email, email))
+    .limit(1);
+  if (!existing) {
+    if (!input.password) throw new ExistingAccountError("a new admin account needs --password");
     const created = await auth.api.signUpEmail({
       body: { email, password: input.password, name: input.name ?? "Platform admin" },
       headers: OPERATOR_HEADERS,
     });
-    id = created.user.id;
+    await db
+      .update(user)
+      .set({ role: "platform_admin", updatedAt: new Date() })
+      .where(eq(user.id, created.user.id));
+    return { id: created.user.id, email, outcome: "created", passwordSet: false, sessionsRevoked: false };
   }
-  await db.update(user).set({ role: "platform_admin", updatedAt: new Date() }).where(eq(user.id, id));
-  return { id, email, created: !existing[0] };
+  const isAdmin = existing.role === "platform_admin";
+  if (!input.promote) {
+    if (isAdmin)
+      return { id: existing.id, email, outcome: "unchanged", passwordSet: false, sessionsRevoked: false };
+    throw new ExistingAccountError(
+      `an account with ${email} already exists and is not a platform admin; anyone may have registered it. ` +
+        "Re-run with --promote to make it an admin (its sessions are revoked; its password is kept unless --password is given).",
+    );
+  }
+  const ctx = await auth.$context;
+  if (input.password) {
+    const hash = await ctx.password.hash(input.password);
+    const credential = await ctx.internalAdapter.findCredentialAccount(existing.id);
+    if (credential) await ctx.internalAdapter.updatePassword(existing.id, hash);
+    else
+      await ctx.internalAdapter.linkAccount({
+        userId: existing.id,
+        providerId: "credential",
+        accountId: existing.id,
+        password: hash,
+      });
+  }
+  await db
+    .update(user)
+    .set({ role: "platform_admin", updatedAt: new Date() })
+    .where(eq(user.id, existing.id));
+  await ctx.internalAdapter.deleteUserSessions(existing.id);
+  return {
+    id: existing.id,
+    email,
+    outcome: isAdmin ? "unchanged" : "promoted",
+    passwordSet: Boolean(input.password),
+    sessionsRevoked: true,
+  };
 }

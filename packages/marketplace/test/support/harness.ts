@@ -39,6 +39,8 @@ export async function startTestMarketplace(
       MARKETPLACE_PORT: "0",
       MARKETPLACE_HOST: "127.0.0.1",
       RATE_LIMIT: "off",
+      // The suites buy paid tiers without Stripe; a suite can turn it off through `env`.
+      DEV_CHECKOUT: "on",
       ...database.env,
       ...env,
     },
