@@ -18,7 +18,7 @@ export interface BearerGrant {
  */
 export const hashToken = (token: string) => createHash("sha256").update(token).digest("base64url");
 
-/** The channel on which the database announces ended validity (migrations/0006_revocation_notify.sql). */
+/** The channel on which the database announces ended validity (migrations/0009_revocation_notify.sql). */
 export const BEARER_REVOKED_CHANNEL = "bearer_revoked";
 
 /**
