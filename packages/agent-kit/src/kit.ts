@@ -13,6 +13,7 @@ import {
   SubscriptionRequiredError,
 } from "./errors.ts";
 import { idTokenVerifier } from "./id-token.ts";
+import { originAllowed } from "./origin.ts";
 import { TokenManager } from "./tokens.ts";
 
 /** A signed-in user of this agent. `id` is the agent's own user id; `marketplaceUserId` is the marketplace `sub`. */
@@ -34,7 +35,19 @@ export interface KitReply {
 const SIGN_IN_PATH = "/api/auth/sign-in/marketplace";
 const ERROR_PATH = "/api/auth/sign-in/error";
 const SIGN_OUT_PATH = "/api/auth/sign-out";
-const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/**
+ * F.5: the only `/api/auth` routes a browser reaches. better-auth's other endpoints stay unexposed (404):
+ * `get-access-token` and `refresh-token` would hand marketplace tokens to the browser (and rotate the refresh
+ * token outside the TokenManager's lock), `get-session` would show the HttpOnly session token to scripts, and
+ * the account/password/email routes serve features an agent does not have. The session is `GET /me`.
+ */
+export const AUTH_ROUTES = [
+  { method: "GET", path: SIGN_IN_PATH },
+  { method: "GET", path: CALLBACK_PATH },
+  { method: "GET", path: ERROR_PATH },
+  { method: "POST", path: SIGN_OUT_PATH },
+] as const;
 const SESSION_MEMO_MS = 5_000;
 
 /**
@@ -168,15 +181,18 @@ export class AgentKit {
     };
   }
 
+  /** The origins this agent's own pages are served from: the backend's and, if configured, the web app's. */
+  get trustedOrigins(): string[] {
+    const own = new URL(this.options.baseURL).origin;
+    return this.options.frontendOrigin ? [own, this.options.frontendOrigin] : [own];
+  }
+
   /**
-   * B.33: in cross-origin mode a mutating request must come from the
-   * configured frontend origin (or this backend's own). Returns a 403 reply
-   * when it does not.
+   * F.6 / B.33: a state-changing request carrying cookies must come from a trusted origin (see origin.ts), in
+   * every cookie mode. Returns a 403 reply when it does not.
    */
-  checkOrigin(method: string, origin: string | null): KitReply | null {
-    if (this.options.cookieMode !== "cross-origin" || !MUTATING.has(method)) return null;
-    const allowed = [this.options.frontendOrigin, new URL(this.options.baseURL).origin];
-    if (origin && allowed.includes(origin)) return null;
+  checkOrigin(method: string, headers: Headers): KitReply | null {
+    if (originAllowed(this.trustedOrigins, method, headers)) return null;
     return {
       status: 403,
       body: { error: "forbidden_origin", message: "This request must come from the agent's web app." },
@@ -230,24 +246,27 @@ export class AgentKit {
   }
 
   /**
-   * Handles agent-kit's routes under `/api/auth` and better-auth's own; null
-   * for any other path.
+   * Handles the routes of AUTH_ROUTES; any other `/api/auth/` path answers 404; null for any other path.
+   * better-auth is only ever called from here with requests agent-kit builds itself.
    */
   async handle(request: Request): Promise<Response | null> {
     const url = new URL(request.url);
     if (!url.pathname.startsWith("/api/auth/")) return null;
-    if (url.pathname === SIGN_IN_PATH && request.method === "GET") return this.startSignIn(url);
-    if (url.pathname === CALLBACK_PATH && request.method === "GET") return this.callback(url, request);
-    if (url.pathname === ERROR_PATH)
+    const get = request.method === "GET";
+    if (url.pathname === SIGN_IN_PATH && get) return this.startSignIn(url);
+    // The core callback (/api/auth/callback/:id) is reachable only through CALLBACK_PATH, which checks `iss` first.
+    if (url.pathname === CALLBACK_PATH && get) return this.callback(url, request);
+    if (url.pathname === ERROR_PATH && get)
       return errorPage(
         url.searchParams.get("error") ?? "sign_in_failed",
         url.searchParams.get("error_description"),
       );
     if (url.pathname === SIGN_OUT_PATH && request.method === "POST")
       return this.signOut(request, url.searchParams.get("marketplace") === "true");
-    // The core callback is reachable only through CALLBACK_PATH, which checks `iss` first.
-    if (url.pathname.startsWith("/api/auth/callback/")) return new Response("Not found", { status: 404 });
-    return this.auth.handler(request);
+    return Response.json(
+      { error: "not_found", message: `No route for ${request.method} ${url.pathname}` },
+      { status: 404 },
+    );
   }
 
   private safeReturnTo(value: string | null): string {

@@ -15,7 +15,7 @@ export async function startRelyingParty(
   const { server, url } = await listen();
   const db = await connect({ memory: true });
   await migrate(db.sql, [agentKitMigrations]);
-  await exampleAgent(server, {
+  const kit = await exampleAgent(server, {
     marketplaceUrl: provider.base,
     allowInsecureMarketplace: true,
     agentId: "agent-1",
@@ -29,6 +29,7 @@ export async function startRelyingParty(
   return {
     provider,
     url,
+    kit,
     /** A fresh browser through agent → provider → agent callback; returns it with the callback answer. */
     async signIn() {
       const browser = new Browser(url);
