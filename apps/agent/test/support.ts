@@ -36,10 +36,15 @@ export async function startAgentApp(
   const { database, kit } = await openAgent(config, opts.database ?? { memory: true });
   const db = database.drizzle(schema);
   const kbs = opts.kbs ? opts.kbs(db) : new KnowledgeBases(db);
-  server.on(
-    "request",
-    createAgentApp({ config, kit, kbs, database, logger: pino({ level: "silent" }), streams: new Streams() }),
-  );
+  const app = createAgentApp({
+    config,
+    kit,
+    kbs,
+    database,
+    logger: pino({ level: "silent" }),
+    streams: new Streams(),
+  });
+  server.on("request", app);
 
   /** The demo user, signed in to the marketplace and then to the agent; `call` is a JSON client with its cookies. */
   async function demoUser() {
@@ -57,6 +62,8 @@ export async function startAgentApp(
         method,
         headers: {
           accept: "application/json",
+          // What the web app's fetch carries: browsers send Origin on every state-changing request.
+          ...(["GET", "HEAD"].includes(method) ? {} : { origin: agentUrl }),
           ...(body === undefined ? {} : { "content-type": "application/json" }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -69,6 +76,7 @@ export async function startAgentApp(
 
   return {
     t,
+    app,
     agentUrl,
     kbs,
     demoUser,
