@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { MarketplaceUser } from "@amp/contract";
+import { type MarketplaceUser, safeRedirect } from "@amp/contract";
 import { type AgentAuth, CALLBACK_PATH, createAgentAuth, PROVIDER_ID } from "./auth.ts";
 import { MarketplaceClient } from "./client.ts";
 import { type AgentKitOptions, type ResolvedOptions, resolveOptions } from "./config.ts";
@@ -269,19 +269,14 @@ export class AgentKit {
     );
   }
 
-  private safeReturnTo(value: string | null): string {
-    if (value?.startsWith("/") && !value.startsWith("//") && !value.includes("\\")) return value;
-    if (value && this.options.frontendOrigin) {
-      try {
-        const target = new URL(value);
-        if (target.origin === this.options.frontendOrigin) return target.toString();
-      } catch {}
-    }
-    return "/";
+  /** B.7 / F.7: a path on this backend, or an absolute URL on the web app's origin; anything else is `/`. */
+  private returnTarget(value: string | null): string {
+    const frontend = this.options.frontendOrigin;
+    return safeRedirect(value, { base: this.options.baseURL, allowedOrigins: frontend ? [frontend] : [] });
   }
 
   private async startSignIn(url: URL): Promise<Response> {
-    const returnTo = this.safeReturnTo(url.searchParams.get("returnTo"));
+    const returnTo = this.returnTarget(url.searchParams.get("returnTo"));
     const response = await this.auth.handler(
       new Request(`${this.options.baseURL}/api/auth/sign-in/social`, {
         method: "POST",
@@ -327,8 +322,9 @@ export class AgentKit {
         headers,
       );
     }
-    // B.6: 303 to a URL without the code, and no Referer carrying it.
-    headers.set("location", location);
+    // B.6: 303 to a URL without the code, and no Referer carrying it. The target was checked at sign-in start;
+    // checking it again here keeps the rule in force whatever better-auth stored.
+    headers.set("location", this.returnTarget(location));
     return new Response(null, { status: 303, headers });
   }
 

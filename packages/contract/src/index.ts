@@ -3,3 +3,4 @@ export * from "./envelope.ts";
 export * from "./errors.ts";
 export * from "./identity.ts";
 export * from "./period.ts";
+export * from "./redirect.ts";
