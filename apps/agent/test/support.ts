@@ -15,7 +15,12 @@ import { openAgent } from "../server/open.ts";
 
 /** The marketplace with the demo seeded, and the reference agent's app in this process on its own database. */
 export async function startAgentApp(
-  opts: { database?: DatabaseTarget; kbs?: (db: ReturnType<typeof drizzleOf>) => KnowledgeBases } = {},
+  opts: {
+    database?: DatabaseTarget;
+    kbs?: (db: ReturnType<typeof drizzleOf>) => KnowledgeBases;
+    /** A built web app to serve (default: none). */
+    webDist?: string;
+  } = {},
 ) {
   const t: TestMarketplace = await startTestMarketplace();
   const server: Server = createServer();
@@ -31,7 +36,7 @@ export async function startAgentApp(
     BACKEND_URL: agentUrl,
     AUTH_SECRET: "agent-app-test-secret-0123456789abcdef",
     MAX_DOCUMENT_BYTES: "2000",
-    WEB_DIST_DIR: "/nonexistent",
+    WEB_DIST_DIR: opts.webDist ?? "/nonexistent",
   });
   const { database, kit } = await openAgent(config, opts.database ?? { memory: true });
   const db = database.drizzle(schema);
