@@ -41,6 +41,15 @@ export const AgentKitOptionsSchema = z.object({
   requestTimeoutMs: z.number().int().positive().default(3_000),
   maxAttempts: z.number().int().min(1).max(5).default(3),
   /**
+   * Sign-in callbacks per client address (Express's `req.ip`: set `trust proxy` to your proxy hops) and window,
+   * shared across processes through the database. Each callback may cost a token request at the marketplace,
+   * whose budget is per agent; this keeps one browser's flood of forged callbacks from spending it.
+   * @default { max: 30, windowSeconds: 60 }
+   */
+  callbackRateLimit: z
+    .object({ max: z.number().int().positive(), windowSeconds: z.number().int().positive() })
+    .default({ max: 30, windowSeconds: 60 }),
+  /**
    * Allows an `http:` marketplace URL. Only for local development: tokens then travel in clear text.
    * @default false
    */

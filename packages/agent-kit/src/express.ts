@@ -127,7 +127,8 @@ export function expressAdapter(kit: AgentKit) {
     r.use(crossOrigin);
     const forward: RequestHandler = async (req, res, next) => {
       try {
-        const response = await kit.handle(toFetchRequest(req, baseURL));
+        const clientIp = req.ip ?? req.socket.remoteAddress;
+        const response = await kit.handle(toFetchRequest(req, baseURL), clientIp ? { clientIp } : {});
         if (!response) return void next();
         await sendFetchResponse(res, response);
       } catch (error) {

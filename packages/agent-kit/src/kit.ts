@@ -14,6 +14,7 @@ import {
 } from "./errors.ts";
 import { idTokenVerifier } from "./id-token.ts";
 import { originAllowed } from "./origin.ts";
+import { Throttle } from "./throttle.ts";
 import { TokenManager } from "./tokens.ts";
 
 /** A signed-in user of this agent. `id` is the agent's own user id; `marketplaceUserId` is the marketplace `sub`. */
@@ -65,6 +66,8 @@ export class AgentKit {
    * out here evicts at once; a session ended in another process is seen within the memo (and cookie-cache) window.
    */
   private readonly sessions = new Map<string, { user: AgentUser; until: number }>();
+  /** F.4: sign-in callbacks per client address (each one may cost a marketplace token request). */
+  private readonly callbacks: Throttle;
 
   private constructor(
     readonly options: ResolvedOptions,
@@ -73,6 +76,7 @@ export class AgentKit {
     tokens: TokenManager,
   ) {
     this.tokens = tokens;
+    this.callbacks = new Throttle(options.database.sql, options.callbackRateLimit);
   }
 
   static async create(input: AgentKitOptions): Promise<AgentKit> {
@@ -247,15 +251,18 @@ export class AgentKit {
 
   /**
    * Handles the routes of AUTH_ROUTES; any other `/api/auth/` path answers 404; null for any other path.
-   * better-auth is only ever called from here with requests agent-kit builds itself.
+   * better-auth is only ever called from here with requests agent-kit builds itself. `clientIp` is the
+   * browser's address as the adapter knows it (the socket, or a trusted proxy's header); it keys the
+   * callback throttle.
    */
-  async handle(request: Request): Promise<Response | null> {
+  async handle(request: Request, context: { clientIp?: string } = {}): Promise<Response | null> {
     const url = new URL(request.url);
     if (!url.pathname.startsWith("/api/auth/")) return null;
     const get = request.method === "GET";
     if (url.pathname === SIGN_IN_PATH && get) return this.startSignIn(url);
     // The core callback (/api/auth/callback/:id) is reachable only through CALLBACK_PATH, which checks `iss` first.
-    if (url.pathname === CALLBACK_PATH && get) return this.callback(url, request);
+    if (url.pathname === CALLBACK_PATH && get)
+      return this.callback(url, request, context.clientIp ?? "unknown");
     if (url.pathname === ERROR_PATH && get)
       return errorPage(
         url.searchParams.get("error") ?? "sign_in_failed",
@@ -301,12 +308,22 @@ export class AgentKit {
     return new Response(null, { status: 302, headers });
   }
 
-  private async callback(url: URL, request: Request): Promise<Response> {
+  private async callback(url: URL, request: Request, clientIp: string): Promise<Response> {
     const error = url.searchParams.get("error");
     if (error) return errorPage(error, url.searchParams.get("error_description"));
     // RFC 9207 (B.4): the marketplace always sends `iss`; a missing or different one is a mix-up attempt.
     if (url.searchParams.get("iss") !== this.options.issuer)
       return errorPage("issuer_mismatch", "The sign-in response did not come from the marketplace.");
+    // F.4: past this point a callback may cost a token request; a browser gets a bounded number of them.
+    const verdict = await this.callbacks.hit(`callback:${clientIp}`);
+    if (!verdict.allowed) {
+      return errorPage(
+        "too_many_sign_ins",
+        "Too many sign-in attempts from this network. Wait a minute and try again.",
+        new Headers({ "retry-after": String(verdict.retryAfter) }),
+        429,
+      );
+    }
     const core = new URL(`${this.options.baseURL}/api/auth/callback/${PROVIDER_ID}`);
     core.search = url.search;
     const response = await this.auth.handler(new Request(core, { method: "GET", headers: request.headers }));
@@ -385,7 +402,12 @@ export class AgentKit {
 }
 
 /** The one HTML page agent-kit renders: a sign-in failure, every value escaped (B.5). */
-function errorPage(code: string, description: string | null, headers = new Headers()): Response {
+function errorPage(
+  code: string,
+  description: string | null,
+  headers = new Headers(),
+  status = 400,
+): Response {
   const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   headers.set("content-type", "text/html; charset=utf-8");
   headers.set("cache-control", "no-store");
@@ -395,7 +417,7 @@ function errorPage(code: string, description: string | null, headers = new Heade
     "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
   );
   const body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign-in failed</title></head><body><main><h1>Sign-in did not complete</h1><p role="alert">${escapeHtml(description ?? code)}</p><p><a href="/">Back</a></p></main></body></html>`;
-  return new Response(body, { status: 400, headers });
+  return new Response(body, { status, headers });
 }
 
 export async function createAgentKit(options: AgentKitOptions): Promise<AgentKit> {

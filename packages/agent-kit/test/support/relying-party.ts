@@ -8,7 +8,11 @@ import { SECRET } from "./stack.ts";
 
 /** A hostile provider and an example agent configured against it. */
 export async function startRelyingParty(
-  options: { publishedKeys?: number; cookies?: Pick<AgentKitOptions, "cookieMode" | "frontendOrigin"> } = {},
+  options: {
+    publishedKeys?: number;
+    cookies?: Pick<AgentKitOptions, "cookieMode" | "frontendOrigin">;
+    callbackRateLimit?: AgentKitOptions["callbackRateLimit"];
+  } = {},
 ) {
   const provider = await HostileProvider.start();
   provider.publishedKeys = options.publishedKeys ?? 1;
@@ -25,6 +29,7 @@ export async function startRelyingParty(
     secret: SECRET,
     database: db,
     ...options.cookies,
+    ...(options.callbackRateLimit ? { callbackRateLimit: options.callbackRateLimit } : {}),
   });
   return {
     provider,
