@@ -7,7 +7,7 @@ const LIMIT = { max: 5, windowSeconds: 60 };
 
 let s: Awaited<ReturnType<typeof startRelyingParty>>;
 beforeAll(async () => {
-  s = await startRelyingParty({ callbackRateLimit: LIMIT });
+  s = await startRelyingParty({ kit: { callbackRateLimit: LIMIT } });
 });
 afterAll(() => s?.close());
 
