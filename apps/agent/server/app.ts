@@ -45,7 +45,8 @@ export function createAgentApp(deps: {
   const mp = expressAdapter(kit);
   const app = express();
   app.disable("x-powered-by");
-  app.set("trust proxy", false);
+  // The client address keys agent-kit's sign-in callback throttle: believe X-Forwarded-For only across our proxies.
+  app.set("trust proxy", config.trustProxy);
   app.use(securityHeaders({ https: config.backendUrl.startsWith("https://") }));
 
   app.use((req, res, next) => {
