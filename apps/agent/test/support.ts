@@ -15,7 +15,12 @@ import { openAgent } from "../server/open.ts";
 
 /** The marketplace with the demo seeded, and the reference agent's app in this process on its own database. */
 export async function startAgentApp(
-  opts: { database?: DatabaseTarget; kbs?: (db: ReturnType<typeof drizzleOf>) => KnowledgeBases } = {},
+  opts: {
+    database?: DatabaseTarget;
+    kbs?: (db: ReturnType<typeof drizzleOf>) => KnowledgeBases;
+    /** A built web app to serve (default: none). */
+    webDist?: string;
+  } = {},
 ) {
   const t: TestMarketplace = await startTestMarketplace();
   const server: Server = createServer();
@@ -31,15 +36,20 @@ export async function startAgentApp(
     BACKEND_URL: agentUrl,
     AUTH_SECRET: "agent-app-test-secret-0123456789abcdef",
     MAX_DOCUMENT_BYTES: "2000",
-    WEB_DIST_DIR: "/nonexistent",
+    WEB_DIST_DIR: opts.webDist ?? "/nonexistent",
   });
   const { database, kit } = await openAgent(config, opts.database ?? { memory: true });
   const db = database.drizzle(schema);
   const kbs = opts.kbs ? opts.kbs(db) : new KnowledgeBases(db);
-  server.on(
-    "request",
-    createAgentApp({ config, kit, kbs, database, logger: pino({ level: "silent" }), streams: new Streams() }),
-  );
+  const app = createAgentApp({
+    config,
+    kit,
+    kbs,
+    database,
+    logger: pino({ level: "silent" }),
+    streams: new Streams(),
+  });
+  server.on("request", app);
 
   /** The demo user, signed in to the marketplace and then to the agent; `call` is a JSON client with its cookies. */
   async function demoUser() {
@@ -57,6 +67,8 @@ export async function startAgentApp(
         method,
         headers: {
           accept: "application/json",
+          // What the web app's fetch carries: browsers send Origin on every state-changing request.
+          ...(["GET", "HEAD"].includes(method) ? {} : { origin: agentUrl }),
           ...(body === undefined ? {} : { "content-type": "application/json" }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -69,6 +81,7 @@ export async function startAgentApp(
 
   return {
     t,
+    app,
     agentUrl,
     kbs,
     demoUser,

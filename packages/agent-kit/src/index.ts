@@ -9,5 +9,5 @@ export {
   SignInRequiredError,
   SubscriptionRequiredError,
 } from "./errors.ts";
-export { AgentKit, type AgentUser, createAgentKit, type KitReply } from "./kit.ts";
+export { AgentKit, type AgentUser, AUTH_ROUTES, createAgentKit, type KitReply } from "./kit.ts";
 export { agentKitMigrations } from "./migrations.ts";

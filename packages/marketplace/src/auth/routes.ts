@@ -39,7 +39,10 @@ export function authRoutes(deps: {
   };
 
   app.all("/oauth2/end-session", (c) => c.json({ error: "not_found" }, 404));
-  app.all("/oauth2/endsession", (c) => forward(c.req.raw, "/api/auth/oauth2/end-session"));
+  // F.11: logout is a front-channel navigation (OIDC RP-Initiated Logout §2): a 302, never the plugin's JSON.
+  app.all("/oauth2/endsession", async (c) =>
+    asRedirect(await forward(c.req.raw, "/api/auth/oauth2/end-session")),
+  );
 
   app.get("/.well-known/openid-configuration", async (c) => patchDiscovery(await forward(c.req.raw)));
   app.get("/.well-known/oauth-authorization-server", async (c) => patchDiscovery(await forward(c.req.raw)));
