@@ -1,12 +1,12 @@
 import { mkdirSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hasChromium, launchChromium, startStack } from "./stack.ts";
+import { launchChromium, runBrowser, startStack } from "./stack.ts";
 
 const ARTIFACTS = new URL("./artifacts/", import.meta.url).pathname;
 mkdirSync(ARTIFACTS, { recursive: true });
 
-describe.skipIf(!hasChromium)("the whole system in a real browser (npm start + Chromium)", () => {
+describe.skipIf(!runBrowser)("the whole system in a real browser (npm start + Chromium)", () => {
   let stack: Awaited<ReturnType<typeof startStack>>;
   let browser: Browser;
   let page: Page;
@@ -130,7 +130,7 @@ describe.skipIf(!hasChromium)("the whole system in a real browser (npm start + C
   });
 });
 
-describe.skipIf(!hasChromium)("the same story with the web app on another origin (cross-origin mode)", () => {
+describe.skipIf(!runBrowser)("the same story with the web app on another origin (cross-origin mode)", () => {
   let stack: Awaited<ReturnType<typeof startStack>>;
   let browser: Browser;
   const webUrl = "http://localhost:5320";

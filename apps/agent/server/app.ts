@@ -10,6 +10,7 @@ import { citationsOf, extractiveAnswer, llmAnswer, passagesOf, retrieve } from "
 import type { AgentConfig } from "./config.ts";
 import { type KnowledgeBases, NotFoundError } from "./kb.ts";
 import type { AgentMetrics } from "./metrics.ts";
+import { securityHeaders } from "./security-headers.ts";
 
 const NameSchema = z.strictObject({
   name: z.string().trim().min(1, "a name is required").max(80, "at most 80 characters"),
@@ -50,7 +51,9 @@ export function createAgentApp(deps: {
   const mp = expressAdapter(kit);
   const app = express();
   app.disable("x-powered-by");
-  app.set("trust proxy", false);
+  // The client address keys agent-kit's sign-in callback throttle: believe X-Forwarded-For only across our proxies.
+  app.set("trust proxy", config.trustProxy);
+  app.use(securityHeaders({ https: config.backendUrl.startsWith("https://") }));
 
   app.use((req, res, next) => {
     const started = performance.now();
@@ -256,7 +259,10 @@ export function createAgentApp(deps: {
   if (existsSync(config.webDist)) {
     app.use(express.static(config.webDist, { index: false, maxAge: "1h" }));
     // The web app's routes; API paths never fall through to it.
-    app.get(/^\/(?!api\/|me$|health$|ready$).*/, (_req, res) => res.sendFile(`${config.webDist}/index.html`));
+    // The shell is never cached, so a deploy (new asset hashes) or a sign-out is seen at once, as on the marketplace.
+    app.get(/^\/(?!api\/|me$|health$|ready$).*/, (_req, res) =>
+      res.setHeader("cache-control", "no-store").sendFile(`${config.webDist}/index.html`),
+    );
   }
 
   app.use(

@@ -28,6 +28,10 @@ const EnvSchema = z.object({
   AGENT_DATA_DIR: z.string().optional(),
   WEB_DIST_DIR: z.string().optional(),
   MAX_DOCUMENT_BYTES: z.coerce.number().int().positive().default(200_000),
+  /** Reverse-proxy hops whose X-Forwarded-For is believed for the client address (`true` = 1); 0 = the socket. */
+  TRUST_PROXY: z
+    .preprocess((v) => (v === "true" ? "1" : v === "false" ? "0" : v), z.coerce.number().int().min(0).max(10))
+    .default(0),
   LLM_BASE_URL: z.url().optional(),
   LLM_API_KEY: z.string().optional(),
   LLM_MODEL: z.string().optional(),
@@ -72,6 +76,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     database: e.DATABASE_URL ? { url: e.DATABASE_URL } : { dataDir: `${dataDir}/pg` },
     webDist: resolve(e.WEB_DIST_DIR ?? `${REPO_ROOT}/apps/agent/web/dist`),
     maxDocumentBytes: e.MAX_DOCUMENT_BYTES,
+    trustProxy: e.TRUST_PROXY,
     llm: e.LLM_BASE_URL
       ? { baseUrl: e.LLM_BASE_URL.replace(/\/+$/, ""), apiKey: e.LLM_API_KEY!, model: e.LLM_MODEL! }
       : null,

@@ -167,7 +167,11 @@ describe("the knowledge-base assistant's API", () => {
     expect(named.json.message).toContain("NUL");
     const deep = await user.browser.fetch("/api/kbs", {
       method: "POST",
-      headers: { accept: "application/json", "content-type": "application/json" },
+      headers: {
+        accept: "application/json",
+        "content-type": "application/json",
+        origin: new URL(user.browser.base).origin,
+      },
       // 1,000 levels stay under this test agent's body limit (50,000 would be a 413 here).
       body: `{"name":${"[".repeat(1_000)}${"]".repeat(1_000)}}`,
     });

@@ -7,7 +7,7 @@ import { MIGRATIONS } from "../server/open.ts";
 import * as schema from "../server/schema.ts";
 
 /** agent-kit's tables (better-auth's, created by @amp/agent-kit's migrations); the agent reaches them only through the kit. */
-const AGENT_KIT_TABLES = ["user", "session", "account", "verification", "rateLimit"];
+const AGENT_KIT_TABLES = ["user", "session", "account", "verification", "rateLimit", "agent_kit_throttle"];
 
 describe("the agent's Drizzle schema and its migrations agree", () => {
   let target: Awaited<ReturnType<typeof testDatabase>>;

@@ -19,6 +19,8 @@ export async function startAgentApp(
   opts: {
     database?: DatabaseTarget;
     kbs?: (db: ReturnType<typeof drizzleOf>) => KnowledgeBases;
+    /** A built web app to serve (default: none). */
+    webDist?: string;
     /** Serve GET /metrics, guarded by this token. */
     metricsToken?: string;
   } = {},
@@ -37,7 +39,7 @@ export async function startAgentApp(
     BACKEND_URL: agentUrl,
     AUTH_SECRET: "agent-app-test-secret-0123456789abcdef",
     MAX_DOCUMENT_BYTES: "2000",
-    WEB_DIST_DIR: "/nonexistent",
+    WEB_DIST_DIR: opts.webDist ?? "/nonexistent",
     ...(opts.metricsToken ? { METRICS_TOKEN: opts.metricsToken } : {}),
   });
   const streams = new Streams();
@@ -45,10 +47,16 @@ export async function startAgentApp(
   const { database, kit } = await openAgent(config, opts.database ?? { memory: true }, metrics?.observer);
   const db = database.drizzle(schema);
   const kbs = opts.kbs ? opts.kbs(db) : new KnowledgeBases(db);
-  server.on(
-    "request",
-    createAgentApp({ config, kit, kbs, database, logger: pino({ level: "silent" }), streams, metrics }),
-  );
+  const app = createAgentApp({
+    config,
+    kit,
+    kbs,
+    database,
+    logger: pino({ level: "silent" }),
+    streams,
+    metrics,
+  });
+  server.on("request", app);
 
   /** The demo user, signed in to the marketplace and then to the agent; `call` is a JSON client with its cookies. */
   async function demoUser() {
@@ -66,6 +74,8 @@ export async function startAgentApp(
         method,
         headers: {
           accept: "application/json",
+          // What the web app's fetch carries: browsers send Origin on every state-changing request.
+          ...(["GET", "HEAD"].includes(method) ? {} : { origin: agentUrl }),
           ...(body === undefined ? {} : { "content-type": "application/json" }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -78,6 +88,7 @@ export async function startAgentApp(
 
   return {
     t,
+    app,
     agentUrl,
     kbs,
     demoUser,

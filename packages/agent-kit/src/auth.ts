@@ -1,9 +1,9 @@
 import { CLAIMS } from "@amp/contract";
 import { betterAuth } from "better-auth";
 import { genericOAuth } from "better-auth/plugins";
-import type { ResolvedOptions } from "./config.ts";
+import { DEFAULT_EXPIRES_IN, type ResolvedOptions } from "./config.ts";
 import type { Discovery } from "./discovery.ts";
-import type { IdTokenVerifier } from "./id-token.ts";
+import { authenticatedWithin, type IdTokenVerifier } from "./id-token.ts";
 
 export const PROVIDER_ID = "marketplace";
 /** The callback registered with the marketplace (CONTRACT.md §8). */
@@ -54,12 +54,19 @@ export function createAgentAuth(options: ResolvedOptions, discovery: Discovery, 
             requireIdTokenVerification: true,
             redirectURI: `${options.baseURL}${CALLBACK_PATH}`,
             scopes: options.scopes,
+            ...(options.maxAge === undefined
+              ? {}
+              : { authorizationUrlParams: { max_age: String(options.maxAge) } }),
+            // B.24: a token response without `expires_in` is taken to last an hour, not forever.
+            accessTokenExpiresIn: DEFAULT_EXPIRES_IN,
             overrideUserInfo: true,
             async getUserInfo(tokens) {
               // Verified first; an ID token we reject never leads to a userinfo call (B.23).
               if (!tokens.idToken) return null;
               const claims = await verifier.verify(tokens.idToken).catch(() => null);
               if (!claims) return null;
+              if (options.maxAge !== undefined && !authenticatedWithin(claims.auth_time, options.maxAge))
+                return null; // B.20
               const response = await options.fetch(discovery.userinfo_endpoint, {
                 headers: { authorization: `Bearer ${tokens.accessToken}` },
                 signal: AbortSignal.timeout(options.requestTimeoutMs),

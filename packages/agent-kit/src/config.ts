@@ -3,6 +3,9 @@ import type { Connection } from "@amp/db";
 import { z } from "zod";
 import type { MarketplaceObserver } from "./observer.ts";
 
+/** Used when a token response has no `expires_in` (B.24): assume an hour rather than "forever". */
+export const DEFAULT_EXPIRES_IN = 3_600;
+
 /**
  * agent-kit options, validated once by `createAgentKit`. Every problem is
  * reported in one error that names the option.
@@ -34,6 +37,11 @@ export const AgentKitOptionsSchema = z.object({
     .default("agent"),
   /** @default openid profile email marketplace:role marketplace:agentTiers offline_access */
   scopes: z.array(z.string()).default([...DEFAULT_AGENT_SCOPES]),
+  /**
+   * OIDC `max_age` (seconds): the marketplace must have authenticated the user at most this long ago, and
+   * the ID token must prove it with `auth_time` (B.20); otherwise the sign-in is refused. @default unset
+   */
+  maxAge: z.number().int().min(0).optional(),
   /** Refresh this long before the access token expires. @default 60 */
   refreshSkewSeconds: z.number().int().min(0).default(60),
   /** How long `getTier()` answers from memory. @default 5000 */
@@ -41,6 +49,15 @@ export const AgentKitOptionsSchema = z.object({
   /** Marketplace calls: per-attempt timeout and attempts (network errors and 503 only). */
   requestTimeoutMs: z.number().int().positive().default(3_000),
   maxAttempts: z.number().int().min(1).max(5).default(3),
+  /**
+   * Sign-in callbacks per client address (Express's `req.ip`: set `trust proxy` to your proxy hops) and window,
+   * shared across processes through the database. Each callback may cost a token request at the marketplace,
+   * whose budget is per agent; this keeps one browser's flood of forged callbacks from spending it.
+   * @default { max: 30, windowSeconds: 60 }
+   */
+  callbackRateLimit: z
+    .object({ max: z.number().int().positive(), windowSeconds: z.number().int().positive() })
+    .default({ max: 30, windowSeconds: 60 }),
   /**
    * Allows an `http:` marketplace URL. Only for local development: tokens then travel in clear text.
    * @default false

@@ -18,9 +18,11 @@ export interface Discovery {
  */
 export async function discover(options: ResolvedOptions): Promise<Discovery> {
   const url = `${options.issuer}/.well-known/openid-configuration`;
+  const get = () => options.fetch(url, { signal: AbortSignal.timeout(10_000) });
   let response: Response;
   try {
-    response = await options.fetch(url, { signal: AbortSignal.timeout(10_000) });
+    // One retry on a network error: a pooled keep-alive socket the server has just closed fails the first try.
+    response = await get().catch(get);
   } catch (error) {
     throw new AgentKitConfigError(
       `Cannot reach the marketplace's discovery document at ${url}: ${(error as Error).message}`,

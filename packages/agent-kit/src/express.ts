@@ -7,7 +7,7 @@ import type {
 } from "express";
 import { Router } from "express";
 import { SignInRequiredError } from "./errors.ts";
-import type { AgentKit, AgentUser, KitReply } from "./kit.ts";
+import { type AgentKit, type AgentUser, AUTH_ROUTES, type KitReply } from "./kit.ts";
 
 declare global {
   namespace Express {
@@ -58,12 +58,16 @@ const wantsHtml = (req: ExpressRequest) =>
 export function expressAdapter(kit: AgentKit) {
   const baseURL = kit.options.baseURL;
 
-  /** CORS (cross-origin mode: the exact frontend origin, with credentials) and the origin check for mutations. */
+  /**
+   * CORS (cross-origin mode: the exact frontend origin, with credentials) and, for every route after it, the
+   * origin check of cookie-carrying state changes (F.6). `router()` installs it first; an app that registers
+   * state-changing routes before `router()` should `app.use(mp.crossOrigin)` ahead of them.
+   */
   const crossOrigin: RequestHandler = (req, res, next) => {
     const origin = req.headers.origin ?? null;
     for (const [name, value] of Object.entries(kit.corsHeaders(origin))) res.setHeader(name, value);
     if (req.method === "OPTIONS") return void res.status(204).end();
-    const refused = kit.checkOrigin(req.method, origin);
+    const refused = kit.checkOrigin(req.method, toHeaders(req));
     if (refused) return void send(res, refused);
     next();
   };
@@ -121,15 +125,22 @@ export function expressAdapter(kit: AgentKit) {
   function router() {
     const r = Router();
     r.use(crossOrigin);
-    r.all(/^\/api\/auth\//, async (req, res, next) => {
+    const forward: RequestHandler = async (req, res, next) => {
       try {
-        const response = await kit.handle(toFetchRequest(req, baseURL));
+        const clientIp = req.ip ?? req.socket.remoteAddress;
+        const response = await kit.handle(toFetchRequest(req, baseURL), clientIp ? { clientIp } : {});
         if (!response) return void next();
         await sendFetchResponse(res, response);
       } catch (error) {
         next(error);
       }
-    });
+    };
+    // F.5: each auth route by name (so route listings show them); the rest of /api/auth/ is kit.handle's 404.
+    for (const route of AUTH_ROUTES) {
+      if (route.method === "GET") r.get(route.path, forward);
+      else r.post(route.path, forward);
+    }
+    r.all(/^\/api\/auth\//, forward);
     r.get("/me", requireUser(), (_req, res) => void res.json(kit.me(res.locals.user!)));
     r.get(
       "/api/me/tier",

@@ -51,3 +51,13 @@ export function idTokenVerifier(opts: {
     },
   };
 }
+
+/**
+ * OIDC Core §3.1.2.1 / §2 (B.20): with `max_age` sent, the ID token must carry `auth_time`, and the
+ * authentication it records must be no older than `maxAge` seconds (with the usual clock tolerance).
+ */
+export function authenticatedWithin(authTime: unknown, maxAge: number): boolean {
+  if (typeof authTime !== "number" || !Number.isFinite(authTime)) return false;
+  const now = Math.floor(Date.now() / 1000);
+  return authTime <= now + CLOCK_TOLERANCE_SECONDS && now - authTime <= maxAge + CLOCK_TOLERANCE_SECONDS;
+}

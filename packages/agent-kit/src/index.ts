@@ -9,6 +9,6 @@ export {
   SignInRequiredError,
   SubscriptionRequiredError,
 } from "./errors.ts";
-export { AgentKit, type AgentUser, createAgentKit, type KitReply } from "./kit.ts";
+export { AgentKit, type AgentUser, AUTH_ROUTES, createAgentKit, type KitReply } from "./kit.ts";
 export { agentKitMigrations } from "./migrations.ts";
 export type { MarketplaceCallEvent, MarketplaceObserver, MarketplaceOperation } from "./observer.ts";

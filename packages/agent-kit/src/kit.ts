@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { MarketplaceUser } from "@amp/contract";
+import { type MarketplaceUser, safeRedirect } from "@amp/contract";
 import { type AgentAuth, CALLBACK_PATH, createAgentAuth, PROVIDER_ID } from "./auth.ts";
 import { MarketplaceClient } from "./client.ts";
 import { type AgentKitOptions, type ResolvedOptions, resolveOptions } from "./config.ts";
@@ -13,6 +13,8 @@ import {
   SubscriptionRequiredError,
 } from "./errors.ts";
 import { idTokenVerifier } from "./id-token.ts";
+import { originAllowed } from "./origin.ts";
+import { Throttle } from "./throttle.ts";
 import { TokenManager } from "./tokens.ts";
 
 /** A signed-in user of this agent. `id` is the agent's own user id; `marketplaceUserId` is the marketplace `sub`. */
@@ -34,7 +36,19 @@ export interface KitReply {
 const SIGN_IN_PATH = "/api/auth/sign-in/marketplace";
 const ERROR_PATH = "/api/auth/sign-in/error";
 const SIGN_OUT_PATH = "/api/auth/sign-out";
-const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/**
+ * F.5: the only `/api/auth` routes a browser reaches. better-auth's other endpoints stay unexposed (404):
+ * `get-access-token` and `refresh-token` would hand marketplace tokens to the browser (and rotate the refresh
+ * token outside the TokenManager's lock), `get-session` would show the HttpOnly session token to scripts, and
+ * the account/password/email routes serve features an agent does not have. The session is `GET /me`.
+ */
+export const AUTH_ROUTES = [
+  { method: "GET", path: SIGN_IN_PATH },
+  { method: "GET", path: CALLBACK_PATH },
+  { method: "GET", path: ERROR_PATH },
+  { method: "POST", path: SIGN_OUT_PATH },
+] as const;
 const SESSION_MEMO_MS = 5_000;
 
 /**
@@ -52,6 +66,8 @@ export class AgentKit {
    * out here evicts at once; a session ended in another process is seen within the memo (and cookie-cache) window.
    */
   private readonly sessions = new Map<string, { user: AgentUser; until: number }>();
+  /** F.4: sign-in callbacks per client address (each one may cost a marketplace token request). */
+  private readonly callbacks: Throttle;
 
   private constructor(
     readonly options: ResolvedOptions,
@@ -60,6 +76,7 @@ export class AgentKit {
     tokens: TokenManager,
   ) {
     this.tokens = tokens;
+    this.callbacks = new Throttle(options.database.sql, options.callbackRateLimit);
   }
 
   static async create(input: AgentKitOptions): Promise<AgentKit> {
@@ -169,15 +186,18 @@ export class AgentKit {
     };
   }
 
+  /** The origins this agent's own pages are served from: the backend's and, if configured, the web app's. */
+  get trustedOrigins(): string[] {
+    const own = new URL(this.options.baseURL).origin;
+    return this.options.frontendOrigin ? [own, this.options.frontendOrigin] : [own];
+  }
+
   /**
-   * B.33: in cross-origin mode a mutating request must come from the
-   * configured frontend origin (or this backend's own). Returns a 403 reply
-   * when it does not.
+   * F.6 / B.33: a state-changing request carrying cookies must come from a trusted origin (see origin.ts), in
+   * every cookie mode. Returns a 403 reply when it does not.
    */
-  checkOrigin(method: string, origin: string | null): KitReply | null {
-    if (this.options.cookieMode !== "cross-origin" || !MUTATING.has(method)) return null;
-    const allowed = [this.options.frontendOrigin, new URL(this.options.baseURL).origin];
-    if (origin && allowed.includes(origin)) return null;
+  checkOrigin(method: string, headers: Headers): KitReply | null {
+    if (originAllowed(this.trustedOrigins, method, headers)) return null;
     return {
       status: 403,
       body: { error: "forbidden_origin", message: "This request must come from the agent's web app." },
@@ -231,39 +251,40 @@ export class AgentKit {
   }
 
   /**
-   * Handles agent-kit's routes under `/api/auth` and better-auth's own; null
-   * for any other path.
+   * Handles the routes of AUTH_ROUTES; any other `/api/auth/` path answers 404; null for any other path.
+   * better-auth is only ever called from here with requests agent-kit builds itself. `clientIp` is the
+   * browser's address as the adapter knows it (the socket, or a trusted proxy's header); it keys the
+   * callback throttle.
    */
-  async handle(request: Request): Promise<Response | null> {
+  async handle(request: Request, context: { clientIp?: string } = {}): Promise<Response | null> {
     const url = new URL(request.url);
     if (!url.pathname.startsWith("/api/auth/")) return null;
-    if (url.pathname === SIGN_IN_PATH && request.method === "GET") return this.startSignIn(url);
-    if (url.pathname === CALLBACK_PATH && request.method === "GET") return this.callback(url, request);
-    if (url.pathname === ERROR_PATH)
+    const get = request.method === "GET";
+    if (url.pathname === SIGN_IN_PATH && get) return this.startSignIn(url);
+    // The core callback (/api/auth/callback/:id) is reachable only through CALLBACK_PATH, which checks `iss` first.
+    if (url.pathname === CALLBACK_PATH && get)
+      return this.callback(url, request, context.clientIp ?? "unknown");
+    if (url.pathname === ERROR_PATH && get)
       return errorPage(
         url.searchParams.get("error") ?? "sign_in_failed",
         url.searchParams.get("error_description"),
       );
     if (url.pathname === SIGN_OUT_PATH && request.method === "POST")
       return this.signOut(request, url.searchParams.get("marketplace") === "true");
-    // The core callback is reachable only through CALLBACK_PATH, which checks `iss` first.
-    if (url.pathname.startsWith("/api/auth/callback/")) return new Response("Not found", { status: 404 });
-    return this.auth.handler(request);
+    return Response.json(
+      { error: "not_found", message: `No route for ${request.method} ${url.pathname}` },
+      { status: 404 },
+    );
   }
 
-  private safeReturnTo(value: string | null): string {
-    if (value?.startsWith("/") && !value.startsWith("//") && !value.includes("\\")) return value;
-    if (value && this.options.frontendOrigin) {
-      try {
-        const target = new URL(value);
-        if (target.origin === this.options.frontendOrigin) return target.toString();
-      } catch {}
-    }
-    return "/";
+  /** B.7 / F.7: a path on this backend, or an absolute URL on the web app's origin; anything else is `/`. */
+  private returnTarget(value: string | null): string {
+    const frontend = this.options.frontendOrigin;
+    return safeRedirect(value, { base: this.options.baseURL, allowedOrigins: frontend ? [frontend] : [] });
   }
 
   private async startSignIn(url: URL): Promise<Response> {
-    const returnTo = this.safeReturnTo(url.searchParams.get("returnTo"));
+    const returnTo = this.returnTarget(url.searchParams.get("returnTo"));
     const response = await this.auth.handler(
       new Request(`${this.options.baseURL}/api/auth/sign-in/social`, {
         method: "POST",
@@ -288,12 +309,22 @@ export class AgentKit {
     return new Response(null, { status: 302, headers });
   }
 
-  private async callback(url: URL, request: Request): Promise<Response> {
+  private async callback(url: URL, request: Request, clientIp: string): Promise<Response> {
     const error = url.searchParams.get("error");
     if (error) return errorPage(error, url.searchParams.get("error_description"));
     // RFC 9207 (B.4): the marketplace always sends `iss`; a missing or different one is a mix-up attempt.
     if (url.searchParams.get("iss") !== this.options.issuer)
       return errorPage("issuer_mismatch", "The sign-in response did not come from the marketplace.");
+    // F.4: past this point a callback may cost a token request; a browser gets a bounded number of them.
+    const verdict = await this.callbacks.hit(`callback:${clientIp}`);
+    if (!verdict.allowed) {
+      return errorPage(
+        "too_many_sign_ins",
+        "Too many sign-in attempts from this network. Wait a minute and try again.",
+        new Headers({ "retry-after": String(verdict.retryAfter) }),
+        429,
+      );
+    }
     const core = new URL(`${this.options.baseURL}/api/auth/callback/${PROVIDER_ID}`);
     core.search = url.search;
     const response = await this.auth.handler(new Request(core, { method: "GET", headers: request.headers }));
@@ -309,8 +340,9 @@ export class AgentKit {
         headers,
       );
     }
-    // B.6: 303 to a URL without the code, and no Referer carrying it.
-    headers.set("location", location);
+    // B.6: 303 to a URL without the code, and no Referer carrying it. The target was checked at sign-in start;
+    // checking it again here keeps the rule in force whatever better-auth stored.
+    headers.set("location", this.returnTarget(location));
     return new Response(null, { status: 303, headers });
   }
 
@@ -371,7 +403,12 @@ export class AgentKit {
 }
 
 /** The one HTML page agent-kit renders: a sign-in failure, every value escaped (B.5). */
-function errorPage(code: string, description: string | null, headers = new Headers()): Response {
+function errorPage(
+  code: string,
+  description: string | null,
+  headers = new Headers(),
+  status = 400,
+): Response {
   const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   headers.set("content-type", "text/html; charset=utf-8");
   headers.set("cache-control", "no-store");
@@ -381,7 +418,7 @@ function errorPage(code: string, description: string | null, headers = new Heade
     "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
   );
   const body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign-in failed</title></head><body><main><h1>Sign-in did not complete</h1><p role="alert">${escapeHtml(description ?? code)}</p><p><a href="/">Back</a></p></main></body></html>`;
-  return new Response(body, { status: 400, headers });
+  return new Response(body, { status, headers });
 }
 
 export async function createAgentKit(options: AgentKitOptions): Promise<AgentKit> {

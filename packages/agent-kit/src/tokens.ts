@@ -1,6 +1,7 @@
 import type { SqlClient } from "@amp/db";
 import { symmetricDecrypt, symmetricEncrypt } from "better-auth/crypto";
 import { PROVIDER_ID } from "./auth.ts";
+import { DEFAULT_EXPIRES_IN } from "./config.ts";
 import { MarketplaceUnavailableError, SignInRequiredError } from "./errors.ts";
 import type { IdTokenVerifier } from "./id-token.ts";
 
@@ -22,9 +23,6 @@ export interface TokenManagerDeps {
   verifier: IdTokenVerifier;
   fetch: typeof fetch;
 }
-
-/** Used when a token response has no `expires_in` (B.24): assume an hour rather than "forever". */
-const DEFAULT_EXPIRES_IN = 3_600;
 
 /**
  * Hands out a valid marketplace access token for a user, refreshing about a

@@ -110,7 +110,7 @@ describe("sign-in, session and the five integration points", () => {
     expect((await s.kit.client(user.agentUserId).getUsage("knowledge-bases")).used).toBe(0);
   });
 
-  it("sign-out ends the agent session, revokes the refresh token and can end the marketplace session", async () => {
+  it("B.35 sign-out destroys the local session, revokes the refresh token (RFC 7009) and ends the marketplace session (id_token_hint, post_logout_redirect_uri, state)", async () => {
     const user = await signInToAgent(s);
     const { refreshToken } = await s.kit.tokens.storedForSignOut(user.agentUserId);
     const out = await agentCall(user.browser, `${s.agentUrl}/api/auth/sign-out?marketplace=true`, {
@@ -125,6 +125,10 @@ describe("sign-in, session and the five integration points", () => {
     expect(end.searchParams.get("state")).toBeTruthy();
     expect(user.browser.cookies.has("agent.session_token")).toBe(false);
     expect((await agentCall(user.browser, `${s.agentUrl}/me`)).status).toBe(401);
+    // Destroyed, not just forgotten by the browser: no session row, no stored tokens.
+    const { rows } = await s.db.sql.query(`SELECT 1 FROM "session" WHERE "userId" = $1`, [user.agentUserId]);
+    expect(rows).toHaveLength(0);
+    expect(await s.kit.tokens.storedForSignOut(user.agentUserId)).toMatchObject({ refreshToken: null });
     // The revoked refresh token no longer works at the marketplace.
     const refresh = await fetch(`${s.t.issuer}/oauth2/token`, {
       method: "POST",
@@ -138,6 +142,11 @@ describe("sign-in, session and the five integration points", () => {
     expect(refresh.status).toBe(400);
     // Following the end-session URL signs the browser out of the marketplace and comes back with the state.
     const back = await user.browser.fetch(out.body.endSessionUrl);
-    expect(back.headers.get("location")).toContain(`${s.agentUrl}/?state=`);
+    expect(back.status).toBe(302);
+    expect(back.headers.get("location")).toBe(`${s.agentUrl}/?state=${end.searchParams.get("state")}`);
+    const session = await user.browser.fetch(`${s.t.url}/api/auth/get-session`, {
+      headers: { accept: "application/json" },
+    });
+    expect(await session.json()).toBeNull();
   });
 });

@@ -41,6 +41,11 @@ describe("§C one refresh per grant at a time", () => {
     );
     expect(responses.map((r) => r.status)).toEqual(Array(20).fill(200));
     expect(tokenRequests(s) - before).toBe(1);
+    // And the user stays signed in: the rotated refresh token is the one stored, and it still refreshes.
+    expect((await agentCall(user.browser, `${s.agentUrl}/me`)).status).toBe(200);
+    await s.kit.tokens.getAccessToken(user.agentUserId, { forceRefresh: true });
+    expect(tokenRequests(s) - before).toBe(2);
+    expect((await agentCall(user.browser, `${s.agentUrl}/api/me/tier?refresh=true`)).status).toBe(200);
   });
 
   it("the same with two agent processes sharing one database (advisory lock, re-read after taking it)", async () => {

@@ -1,6 +1,7 @@
 import { connect } from "@amp/db";
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from "jose";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { HOSTILE_REDIRECTS } from "../../contract/test/hostile-redirects.ts";
 import { Browser } from "../../marketplace/test/support/oauth.ts";
 import { AgentKitConfigError } from "../src/config.ts";
 import { idTokenVerifier } from "../src/id-token.ts";
@@ -126,6 +127,16 @@ describe("the sign-in transaction", () => {
       const { callback } = await signIn(target);
       expect(callback.headers.get("location"), target).toBe("/");
     }
+  });
+
+  it("F.7e every target of the shared hostile list falls back to / (the one redirect rule)", async () => {
+    const followed: string[] = [];
+    for (const target of HOSTILE_REDIRECTS) {
+      const { callback } = await signIn(target);
+      if (callback.headers.get("location") !== "/")
+        followed.push(`${JSON.stringify(target)} → ${callback.headers.get("location")}`);
+    }
+    expect(followed).toEqual([]);
   });
 
   it("B.8 the session id is new after login", async () => {

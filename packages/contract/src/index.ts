@@ -5,3 +5,4 @@ export * from "./errors.ts";
 export * from "./identity.ts";
 export * from "./json-limits.ts";
 export * from "./period.ts";
+export * from "./redirect.ts";

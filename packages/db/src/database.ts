@@ -6,6 +6,8 @@ import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { type Dialect, PostgresDialect } from "kysely";
 import pg from "pg";
 import { lockDataDir } from "./data-dir-lock.ts";
+import { type KeyedLocks, postgresLocks, processLocks } from "./keyed-locks.ts";
+import { listenPglite, listenPostgres, type Subscription, type Unlisten } from "./listen.ts";
 import { PgliteDialect } from "./pglite-dialect.ts";
 
 /** A Drizzle database over either driver, typed by its schema. */
@@ -26,6 +28,10 @@ export interface Connection {
   authDialect: Dialect;
   /** A Drizzle instance over the same connection(s). */
   drizzle<S extends Record<string, unknown>>(schema: S): DrizzleDb<S>;
+  /** Named locks that hold across every process on this database. */
+  locks: KeyedLocks;
+  /** LISTEN on a channel for as long as the connection is open (or until unlistened). */
+  listen(channel: string, subscription: Subscription): Promise<Unlisten>;
   /** The pool's connections right now (node-postgres); null for PGlite, which has one backend and no pool. */
   poolStats(): PoolStats | null;
   close(): Promise<void>;
@@ -65,14 +71,19 @@ export async function connect(target: DatabaseTarget, opts: { poolSize?: number 
       return mine;
     },
   };
+  const listeners = new Set<Unlisten>();
   return {
     kind: "pglite",
     sql,
     authDialect: new PgliteDialect(pglite),
     drizzle: (schema) => drizzlePglite(pglite, { schema }) as unknown as DrizzleDb<typeof schema>,
+    locks: processLocks(),
+    listen: async (channel, subscription) =>
+      track(listeners, await listenPglite(pglite, channel, subscription)),
     poolStats: () => null,
     close: async () => {
       try {
+        await Promise.all([...listeners].map((unlisten) => unlisten()));
         if (!pglite.closed) await pglite.close();
       } finally {
         unlock();
@@ -108,14 +119,30 @@ function connectPostgres(url: string, max: number): Connection {
       }
     },
   };
+  const locks = postgresLocks(url, Math.max(2, Math.ceil(max / 2)));
+  const listeners = new Set<Unlisten>();
   return {
     kind: "postgres",
     sql,
     authDialect: new PostgresDialect({ pool }),
     drizzle: (schema) => drizzlePg(pool, { schema }) as unknown as DrizzleDb<typeof schema>,
+    locks,
+    listen: async (channel, subscription) =>
+      track(listeners, await listenPostgres(url, channel, subscription)),
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max }),
     close: async () => {
+      await Promise.all([...listeners].map((unlisten) => unlisten()));
+      await locks.close();
       if (!pool.ended) await pool.end();
     },
   };
+}
+
+function track(listeners: Set<Unlisten>, unlisten: Unlisten): Unlisten {
+  const tracked: Unlisten = async () => {
+    listeners.delete(tracked);
+    await unlisten();
+  };
+  listeners.add(tracked);
+  return tracked;
 }

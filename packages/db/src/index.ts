@@ -9,5 +9,7 @@ export {
   type SqlClient,
 } from "./database.ts";
 export { databaseErrorKind, isDatabaseUnavailable } from "./errors.ts";
+export type { KeyedLocks, TakeLock } from "./keyed-locks.ts";
+export type { Subscription, Unlisten } from "./listen.ts";
 export { type MigrationResult, type MigrationSource, migrate } from "./migrate.ts";
 export { PgliteDialect } from "./pglite-dialect.ts";

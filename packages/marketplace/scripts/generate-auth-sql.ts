@@ -16,6 +16,8 @@ const database = await openDatabase({ memory: true });
 const auth = createAuth({
   config,
   dialect: database.authDialect,
+  sql: database.sql,
+  locks: database.locks,
   claims: emptyClaimSource,
   logger: createLogger("warn"),
   onUserCreated: async () => {},

@@ -78,6 +78,8 @@ export function createMarketplace(deps: {
   const auth = createAuth({
     config,
     dialect: database.authDialect,
+    sql: database.sql,
+    locks: database.locks,
     claims,
     logger,
     onUserCreated: (user) => recordSignup(db, user),
@@ -140,7 +142,7 @@ export function createMarketplace(deps: {
     authRoutes({
       auth,
       bearerCache: bearer,
-      grantGate: new GrantGate(database.sql, config.tokens.refreshReuseGrace),
+      grantGate: new GrantGate(database.sql, database.locks),
       db,
       claims,
       issuer: config.issuer,

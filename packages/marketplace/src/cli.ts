@@ -109,6 +109,8 @@ async function run(command: string, args: string[], config: Config, database: Da
     createAuth({
       config,
       dialect: database.authDialect,
+      sql: database.sql,
+      locks: database.locks,
       claims: emptyClaimSource,
       logger: createLogger("warn"),
       onUserCreated: (user) => recordSignup(database.db, user),

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { getRequestListener } from "@hono/node-server";
 import type { Logger } from "pino";
 import { createMarketplace, type Marketplace } from "./app.ts";
+import { BEARER_REVOKED_CHANNEL } from "./auth/bearer.ts";
 import { type Config, loadConfig } from "./config.ts";
 import { type Database, openDatabase } from "./db/database.ts";
 import { migrate } from "./db/migrate.ts";
@@ -72,6 +73,8 @@ export async function startMarketplace(options: StartOptions = {}): Promise<Runn
     payments: options.payments,
     webhookVerifier: options.webhookVerifier,
   });
+  // Revocations on any instance evict this instance's bearer cache.
+  await database.listen(BEARER_REVOKED_CHANNEL, marketplace.bearer.subscription());
   // The app reads the client address from the Node request it gets as `c.env.incoming` (http/client-address.ts).
   handle = getRequestListener(marketplace.app.fetch);
   server.keepAliveTimeout = 65_000;

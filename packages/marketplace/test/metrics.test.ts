@@ -151,7 +151,9 @@ describe("GET /metrics", () => {
     expect(delta(usage, { agent: agent.id, operation: "consume", outcome: "429" })).toBe(1);
     expect(delta(usage, {})).toBe(3);
     // Each consume that passed the guard ran the consume statement once, and was timed.
-    expect(delta("marketplace_db_query_duration_seconds_count", { statement: "usage_consume" })).toBe(3);
+    const consumeSql = (statement: string) =>
+      delta("marketplace_db_query_duration_seconds_count", { statement });
+    expect(consumeSql("usage_consume") + consumeSql("usage_consume_as")).toBe(3);
 
     const token = "marketplace_oauth_token_requests_total";
     expect(delta(token, { grant_type: "refresh_token", result: "granted", error: "" })).toBe(1);

@@ -20,6 +20,20 @@ export interface Behaviour {
   responseIss?: string | null;
   /** `sub` that userinfo reports. */
   userinfoSub?: string;
+  /** Edits the token endpoint's JSON answer (e.g. drop `expires_in`, lowercase `token_type`). */
+  tokenResponse?: (body: Record<string, unknown>) => void;
+  /** Claims to override in the ID token of a refresh response (undefined deletes a claim). */
+  refreshClaims?: Record<string, unknown>;
+  /** Leave `refresh_token` out of refresh responses (no rotation). */
+  noRefreshRotation?: boolean;
+}
+
+/** A request the provider saw, as it arrived (to check where a client put its bearer token). */
+export interface SeenRequest {
+  method: string;
+  url: string;
+  headers: import("node:http").IncomingHttpHeaders;
+  body: string;
 }
 
 /**
@@ -39,6 +53,12 @@ export class HostileProvider {
   discoveryIssuer?: string;
   calls = { token: 0, jwks: 0, userinfo: 0 };
   authorizeRequests: URLSearchParams[] = [];
+  /** Userinfo and resource (non-`/api/auth`) requests, in order. */
+  seen: SeenRequest[] = [];
+  /** Refresh tokens presented at the token endpoint, in order. */
+  presentedRefreshTokens: string[] = [];
+  /** Refresh tokens this provider issued and that are still valid (rotation retires the presented one). */
+  readonly liveRefreshTokens = new Set<string>();
   private readonly codes = new Map<string, { nonce: string | null }>();
 
   static async start(): Promise<HostileProvider> {
@@ -68,7 +88,7 @@ export class HostileProvider {
     return new SignJWT(payload).setProtectedHeader(h as { alg: string }).sign(key.privateKey);
   };
 
-  private async idToken(nonce: string | null): Promise<string> {
+  private async idToken(nonce: string | null, extra: Record<string, unknown> = {}): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
     const payload: Record<string, unknown> = {
       iss: this.issuer,
@@ -80,6 +100,7 @@ export class HostileProvider {
       email: "victim@example.com",
       name: "Victim",
       ...this.behaviour.claims,
+      ...extra,
     };
     for (const k of Object.keys(payload))
       if (payload[k] === undefined || payload[k] === null) delete payload[k];
@@ -136,16 +157,41 @@ export class HostileProvider {
       this.calls.token++;
       let body = "";
       for await (const chunk of req) body += chunk;
-      const code = new URLSearchParams(body).get("code") ?? "";
+      const form = new URLSearchParams(body);
+      const tokens = (idToken: string, refresh = true) => {
+        const refreshToken = randomBytes(16).toString("hex");
+        if (refresh) this.liveRefreshTokens.add(refreshToken);
+        const answer: Record<string, unknown> = {
+          access_token: randomBytes(16).toString("hex"),
+          token_type: "Bearer",
+          expires_in: 600,
+          scope: "openid profile email offline_access",
+          id_token: idToken,
+          ...(refresh ? { refresh_token: refreshToken } : {}),
+        };
+        this.behaviour.tokenResponse?.(answer);
+        return answer;
+      };
+      if (form.get("grant_type") === "refresh_token") {
+        const presented = form.get("refresh_token") ?? "";
+        this.presentedRefreshTokens.push(presented);
+        if (!this.liveRefreshTokens.has(presented)) return json(400, { error: "invalid_grant" });
+        const rotate = !this.behaviour.noRefreshRotation;
+        if (rotate) this.liveRefreshTokens.delete(presented);
+        // A refreshed ID token carries no nonce (OIDC Core §12.2).
+        const idToken = await this.idToken(null, this.behaviour.refreshClaims);
+        return json(200, tokens(idToken, rotate));
+      }
+      const code = form.get("code") ?? "";
       const grant = this.codes.get(code);
       if (!grant) return json(400, { error: "invalid_grant" });
       this.codes.delete(code);
-      return json(200, {
-        access_token: randomBytes(16).toString("hex"),
-        token_type: "Bearer",
-        expires_in: 600,
-        id_token: await this.idToken(grant.nonce),
-      });
+      return json(200, tokens(await this.idToken(grant.nonce)));
+    }
+    if (path === "/userinfo" || !url.pathname.startsWith("/api/auth")) {
+      let body = "";
+      for await (const chunk of req) body += chunk;
+      this.seen.push({ method, url: url.pathname + url.search, headers: req.headers, body });
     }
     if (path === "/userinfo") {
       this.calls.userinfo++;

@@ -8,14 +8,18 @@ import { SECRET } from "./stack.ts";
 
 /** A hostile provider and an example agent configured against it. */
 export async function startRelyingParty(
-  options: { publishedKeys?: number; cookies?: Pick<AgentKitOptions, "cookieMode" | "frontendOrigin"> } = {},
+  options: {
+    publishedKeys?: number;
+    cookies?: Pick<AgentKitOptions, "cookieMode" | "frontendOrigin">;
+    kit?: Partial<Omit<AgentKitOptions, "database">>;
+  } = {},
 ) {
   const provider = await HostileProvider.start();
   provider.publishedKeys = options.publishedKeys ?? 1;
   const { server, url } = await listen();
   const db = await connect({ memory: true });
   await migrate(db.sql, [agentKitMigrations]);
-  await exampleAgent(server, {
+  const kit = await exampleAgent(server, {
     marketplaceUrl: provider.base,
     allowInsecureMarketplace: true,
     agentId: "agent-1",
@@ -24,11 +28,16 @@ export async function startRelyingParty(
     baseURL: url,
     secret: SECRET,
     database: db,
+    // These suites sign in dozens of times a minute from one address; F.4d sets its own limit.
+    callbackRateLimit: { max: 10_000, windowSeconds: 60 },
     ...options.cookies,
+    ...options.kit,
   });
   return {
     provider,
     url,
+    kit,
+    db,
     /** A fresh browser through agent → provider → agent callback; returns it with the callback answer. */
     async signIn() {
       const browser = new Browser(url);

@@ -127,11 +127,16 @@ export async function subscribeFree(stack: AgentStack, browser: Browser) {
   });
 }
 
-/** Agent API call with the browser's cookies. */
+/** Agent API call with the browser's cookies, as the agent's own web app's fetch sends it (with its Origin). */
 export async function agentCall(browser: Browser, url: string, init: RequestInit = {}) {
+  const safe = ["GET", "HEAD"].includes(init.method ?? "GET");
   const response = await browser.fetch(url, {
     ...init,
-    headers: { accept: "application/json", ...(init.headers as Record<string, string> | undefined) },
+    headers: {
+      accept: "application/json",
+      ...(safe ? {} : { origin: new URL(url).origin }),
+      ...(init.headers as Record<string, string> | undefined),
+    },
   });
   const text = await response.text();
   // biome-ignore lint/suspicious/noExplicitAny: tests read agent responses loosely

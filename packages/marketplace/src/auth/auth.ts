@@ -1,14 +1,17 @@
 import { ALL_SCOPES, DEFAULT_ROLE } from "@amp/contract";
+import type { KeyedLocks } from "@amp/db";
 import { oauthProvider } from "@better-auth/oauth-provider";
 import { type BetterAuthOptions, betterAuth } from "better-auth";
 import { admin, jwt } from "better-auth/plugins";
 import type { Dialect } from "kysely";
 import type { Logger } from "pino";
 import type { Config } from "../config.ts";
+import type { SqlClient } from "../db/database.ts";
 import { AUTH_RULES } from "../rate-limit/rules.ts";
 import type { RateLimitStore } from "../rate-limit/store.ts";
 import { type ClaimSource, idTokenClaims, userInfoClaims } from "./claims.ts";
 import { ac, roles } from "./permissions.ts";
+import { signingKeyStore } from "./signing-keys.ts";
 
 /** Cookie prefix of the marketplace; the agent uses its own, since browsers share cookies across ports on localhost. */
 export const COOKIE_PREFIX = "marketplace";
@@ -19,6 +22,9 @@ export const apiAudience = (config: Config) => `${config.baseUrl}/api`;
 export interface AuthDeps {
   config: Config;
   dialect: Dialect;
+  /** For the signing-key store: one key creation across instances. */
+  sql: SqlClient;
+  locks: KeyedLocks;
   claims: ClaimSource;
   logger: Logger;
   onUserCreated(user: { id: string; email: string }): Promise<void>;
@@ -34,6 +40,8 @@ export const CLIENT_IP_HEADER = "x-marketplace-client-ip";
 export function createAuth({
   config,
   dialect,
+  sql,
+  locks,
   claims,
   logger,
   onUserCreated,
@@ -83,6 +91,7 @@ export function createAuth({
           rotationInterval: config.jwks.rotationInterval,
           gracePeriod: config.jwks.gracePeriod,
         },
+        adapter: signingKeyStore(sql, locks),
         jwt: { issuer: config.issuer, audience: apiAudience(config), expirationTime: "15m" },
       }),
       oauthProvider({

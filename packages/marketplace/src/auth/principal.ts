@@ -3,7 +3,7 @@ import { eq } from "drizzle-orm";
 import type { Db } from "../db/database.ts";
 import { agents, user } from "../db/schema.ts";
 import type { Auth } from "./auth.ts";
-import type { BearerCache } from "./bearer.ts";
+import { type BearerCache, hashToken } from "./bearer.ts";
 
 /** The authenticated caller of a marketplace API route. */
 export interface Principal {
@@ -15,6 +15,8 @@ export interface Principal {
   clientId?: string;
   agentId?: string | null;
   scopes?: string[];
+  /** Opaque bearer tokens: charging re-checks the token in its own transaction (migrations/0005). */
+  tokenHash?: string;
 }
 
 /** A platform admin acting as such: with their own session, or through an admin client granted `marketplace:admin`. */
@@ -89,6 +91,7 @@ export function principalResolver({ auth, bearer, db }: IdentifyDeps) {
       clientId: grant.clientId,
       agentId: await agentIdOf(grant.clientId),
       scopes: grant.scopes,
+      tokenHash: hashToken(token),
     };
   };
 }

@@ -15,8 +15,9 @@ import { userinfoHandler } from "./userinfo.ts";
  *   discovery advertises the contract's path and the plugin's path is not served.
  * - RFC 7636 §4.6 and RFC 6749 §5.2: a failed PKCE check, a vanished user or
  *   session is `invalid_grant` (400), not the plugin's `invalid_request`/401.
- * - Code redemptions and refreshes go through the GrantGate (one-time grants
- *   stay one-time under concurrency, never a 500).
+ * - Code redemptions and refreshes go through the GrantGate: database locks
+ *   across instances, code replay revocation and refresh-family invalidation
+ *   in one statement each, banned users refused on refresh (never a 500).
  * - A malformed PKCE challenge is refused, and authorize always answers with a 302.
  * - A successful revocation drops the token from the bearer cache at once.
  */
@@ -38,7 +39,10 @@ export function authRoutes(deps: {
   };
 
   app.all("/oauth2/end-session", (c) => c.json({ error: "not_found" }, 404));
-  app.all("/oauth2/endsession", (c) => forward(c.req.raw, "/api/auth/oauth2/end-session"));
+  // F.11: logout is a front-channel navigation (OIDC RP-Initiated Logout §2): a 302, never the plugin's JSON.
+  app.all("/oauth2/endsession", async (c) =>
+    asRedirect(await forward(c.req.raw, "/api/auth/oauth2/end-session")),
+  );
 
   app.get("/.well-known/openid-configuration", async (c) => patchDiscovery(await forward(c.req.raw)));
   app.get("/.well-known/oauth-authorization-server", async (c) => patchDiscovery(await forward(c.req.raw)));
@@ -62,12 +66,7 @@ export function authRoutes(deps: {
       );
     }
     const form = new URLSearchParams(await c.req.raw.clone().text());
-    const exchange = async () => toInvalidGrant(await forward(c.req.raw.clone()));
-    const code = form.get("grant_type") === "authorization_code" ? form.get("code") : null;
-    const refreshToken = form.get("grant_type") === "refresh_token" ? form.get("refresh_token") : null;
-    if (code) return grantGate.redeemCode(code, exchange);
-    if (refreshToken) return grantGate.refresh(refreshToken, exchange);
-    return exchange();
+    return grantGate.exchange(form, async () => toInvalidGrant(await forward(c.req.raw.clone())));
   });
 
   app.on(["GET", "POST"], "/oauth2/userinfo", userinfoHandler({ bearer: bearerCache, db, claims }));

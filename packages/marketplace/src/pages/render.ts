@@ -15,9 +15,3 @@ export function page(c: Context, node: unknown, status: ContentfulStatusCode = 2
   for (const [name, value] of Object.entries(PAGE_HEADERS)) c.header(name, value);
   return c.html(node as string, status);
 }
-
-/** A same-site path to continue to after sign-in; anything else (other hosts, `//x`, `/\\x`) becomes `/`. */
-export function safeNext(next: string | undefined): string {
-  if (!next?.startsWith("/") || next.startsWith("//") || next.includes("\\")) return "/";
-  return next;
-}

@@ -1,10 +1,11 @@
+import { safeRedirect } from "@amp/contract";
 import { type Context, Hono } from "hono";
 import { type Auth, CLIENT_IP_HEADER } from "../auth/auth.ts";
 import type { Config } from "../config.ts";
 import { readJson } from "../http/read-json.ts";
 import { ConsentPage, ErrorPage, HomePage, SignedOutPage, SignInPage, SignUpPage } from "./auth-pages.tsx";
 import { issueCsrf, verifyCsrf } from "./csrf.ts";
-import { page, safeNext } from "./render.ts";
+import { page } from "./render.ts";
 
 /**
  * The marketplace's server-rendered pages: plain HTML forms that work without
@@ -17,6 +18,8 @@ export function pageRoutes(auth: Auth, config: Config) {
   const origin = new URL(config.baseUrl).origin;
   const secure = config.baseUrl.startsWith("https://");
   const csrf = (c: Context) => issueCsrf(c, secure);
+  /** Where to continue after sign-in: a path on this origin, by the one redirect rule (issue 9 §7). */
+  const safeNext = (next: string | undefined) => safeRedirect(next, { base: config.baseUrl });
 
   app.use("*", async (c, next) => {
     await next();
@@ -66,7 +69,8 @@ export function pageRoutes(auth: Auth, config: Config) {
   app.post("/sign-in", async (c) => {
     const form = await c.req.parseBody();
     const oauthQuery = str(form.oauth_query);
-    const next = safeNext(str(form.next));
+    // The form posts to `/sign-in?next=…` (its action keeps the query); a hand-made post may put it in the body.
+    const next = safeNext(str(form.next) || c.req.query("next"));
     const email = str(form.email).trim();
     const rerender = (status: 400 | 401 | 403 | 429, error: string) =>
       page(

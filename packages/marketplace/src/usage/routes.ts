@@ -38,7 +38,8 @@ export function usageRoutes(usage: UsageService) {
       errors: [402, 404, 409, 429],
     }),
     async (c) => {
-      const target = { userId: c.get("principal")!.userId, ...c.req.valid("param") };
+      const { userId, tokenHash } = c.get("principal")!;
+      const target = { userId, tokenHash, ...c.req.valid("param") };
       const { result, replayed } = await usage.consume(target, c.req.valid("json"));
       markReplay(c, replayed);
       return ok(c, result);
@@ -57,7 +58,8 @@ export function usageRoutes(usage: UsageService) {
       errors: [402, 404, 409, 422],
     }),
     async (c) => {
-      const target = { userId: c.get("principal")!.userId, ...c.req.valid("param") };
+      const { userId, tokenHash } = c.get("principal")!;
+      const target = { userId, tokenHash, ...c.req.valid("param") };
       const { result, replayed } = await usage.release(target, c.req.valid("json"));
       markReplay(c, replayed);
       return ok(c, result);

@@ -12,7 +12,8 @@ interface UsageRow {
     | "no_subscription"
     | "metric_not_found"
     | "quota_exceeded"
-    | "rolling_metric";
+    | "rolling_metric"
+    | "token_revoked";
   kind: "fixed" | "rolling" | null;
   used: string | number | bigint | null;
   effective_quota: string | number | bigint | null;
@@ -23,6 +24,8 @@ export interface UsageCall {
   userId: string;
   agentId: string;
   metricSlug: string;
+  /** The caller's opaque access token (hashed): checked in the same transaction that charges. */
+  tokenHash?: string;
 }
 
 export interface UsageOutcome {
@@ -46,27 +49,41 @@ export class UsageService {
   ) {}
 
   async consume(call: UsageCall, body: ConsumeBody): Promise<UsageOutcome> {
-    const { rows } = await this.sql.query<UsageRow>(
-      "SELECT * FROM usage_consume($1, $2, $3, $4, $5, $6)",
-      [
-        call.userId,
-        call.agentId,
-        call.metricSlug,
-        body.delta,
-        body.clientReqId,
-        body.metadata ? JSON.stringify(body.metadata) : null,
-      ],
-      "usage_consume",
-    );
+    const args = [
+      call.userId,
+      call.agentId,
+      call.metricSlug,
+      body.delta,
+      body.clientReqId,
+      body.metadata ? JSON.stringify(body.metadata) : null,
+    ];
+    const { rows } = call.tokenHash
+      ? await this.sql.query<UsageRow>(
+          "SELECT * FROM usage_consume_as($1, $2, $3, $4, $5, $6, $7)",
+          [call.tokenHash, ...args],
+          "usage_consume_as",
+        )
+      : await this.sql.query<UsageRow>(
+          "SELECT * FROM usage_consume($1, $2, $3, $4, $5, $6)",
+          args,
+          "usage_consume",
+        );
     return this.settle(call, body, rows[0]!);
   }
 
   async release(call: UsageCall, body: ReleaseBody): Promise<UsageOutcome> {
-    const { rows } = await this.sql.query<UsageRow>(
-      "SELECT * FROM usage_release($1, $2, $3, $4, $5)",
-      [call.userId, call.agentId, call.metricSlug, body.delta, body.clientReqId],
-      "usage_release",
-    );
+    const args = [call.userId, call.agentId, call.metricSlug, body.delta, body.clientReqId];
+    const { rows } = call.tokenHash
+      ? await this.sql.query<UsageRow>(
+          "SELECT * FROM usage_release_as($1, $2, $3, $4, $5, $6)",
+          [call.tokenHash, ...args],
+          "usage_release_as",
+        )
+      : await this.sql.query<UsageRow>(
+          "SELECT * FROM usage_release($1, $2, $3, $4, $5)",
+          args,
+          "usage_release",
+        );
     return this.settle(call, body, rows[0]!);
   }
 
@@ -142,6 +159,8 @@ export class UsageService {
           },
         };
       }
+      case "token_revoked":
+        throw new ApiError("UNAUTHORIZED", "The access token is no longer valid; sign in again.");
       case "conflict":
         throw new ApiError(
           "CONFLICT",
