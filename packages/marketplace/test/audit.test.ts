@@ -13,7 +13,7 @@ import {
   subscribeFree,
 } from "./support/billing.ts";
 import { startTestMarketplace, type TestMarketplace } from "./support/harness.ts";
-import { type Browser, signedInBrowser } from "./support/oauth.ts";
+import { type Browser, fullFlow, signedInBrowser, tokenRequest } from "./support/oauth.ts";
 
 let t: TestMarketplace;
 let admin: Browser;
@@ -278,5 +278,44 @@ describe("audit log: security events", () => {
     } finally {
       await limited.close();
     }
+  });
+
+  it("a replayed code and a reused refresh token are recorded and counted as theft signals", async () => {
+    const metric = async (kind: string) => {
+      const text = await (await fetch(`${t.url}/metrics`)).text();
+      const line = text
+        .split("\n")
+        .find((l) => l.startsWith(`marketplace_oauth_grant_replays_total{kind="${kind}"}`));
+      return Number(line?.split(" ").at(-1) ?? 0);
+    };
+    const before = { code: await metric("code_replay"), refresh: await metric("refresh_reuse") };
+    const who = await signedInBrowser(t.url);
+    const client = { clientId: agent.clientId, redirectUri: agent.redirectUri };
+    const first = await fullFlow(t.issuer, who.browser, client);
+    const redeem = {
+      grant_type: "authorization_code",
+      code: first.code!,
+      redirect_uri: agent.redirectUri,
+      client_id: agent.clientId,
+      code_verifier: first.pkce.verifier,
+    };
+    expect((await tokenRequest(t.issuer, redeem)).status).toBe(400);
+    const second = await fullFlow(t.issuer, who.browser, client);
+    const refresh = {
+      grant_type: "refresh_token",
+      refresh_token: second.tokens.refresh_token!,
+      client_id: agent.clientId,
+    };
+    expect((await tokenRequest(t.issuer, refresh)).status).toBe(200);
+    expect((await tokenRequest(t.issuer, refresh)).status).toBe(400);
+    const rows = (await audit({ targetId: agent.clientId, action: "oauth.*" })).data.filter(
+      (r) => r.action.startsWith("oauth.code_replay") || r.action.startsWith("oauth.refresh_reuse"),
+    );
+    expect(rows.map((r) => [r.action, r.after.userId]).sort()).toEqual([
+      ["oauth.code_replay", who.userId],
+      ["oauth.refresh_reuse", who.userId],
+    ]);
+    expect(await metric("code_replay")).toBe(before.code + 1);
+    expect(await metric("refresh_reuse")).toBe(before.refresh + 1);
   });
 });

@@ -31,10 +31,19 @@ interface Family {
  * - a refresh for a banned user is `invalid_grant`, checked on every refresh.
  * Everything else goes to the plugin, still under the locks.
  */
+/** A theft signal the gate acted on: a replayed authorization code or a reused rotated-out refresh token. */
+export interface GrantReplay {
+  kind: "code_replay" | "refresh_reuse";
+  clientId: string;
+  userId: string;
+}
+
 export class GrantGate {
   constructor(
     private readonly sql: SqlClient,
     private readonly locks: KeyedLocks,
+    /** Told after the gate revoked what a replay put at risk (metrics, audit); never changes the answer. */
+    private readonly onReplay: (replay: GrantReplay) => Promise<void> = async () => {},
   ) {}
 
   exchange(form: URLSearchParams, run: () => Promise<Response>): Promise<Response> {
@@ -75,6 +84,7 @@ export class GrantGate {
          DELETE FROM "oauthRefreshToken" WHERE "authorizationCodeId" = $1`,
         [codeHash],
       );
+      await this.onReplay({ kind: "code_replay", ...issued.rows[0] });
     }
     return invalidGrant("invalid code");
   }
@@ -112,6 +122,7 @@ export class GrantGate {
         token.clientId,
         token.userId,
       ]);
+      await this.onReplay({ kind: "refresh_reuse", clientId: token.clientId, userId: token.userId });
       return invalidGrant("invalid refresh token");
     }
     return run();

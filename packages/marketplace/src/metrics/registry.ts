@@ -42,6 +42,13 @@ export class MarketplaceMetrics {
     registers: [this.registry],
   });
 
+  readonly grantReplays = new Counter({
+    name: "marketplace_oauth_grant_replays_total",
+    help: "Theft signals acted on: replayed authorization codes and reused rotated-out refresh tokens.",
+    labelNames: ["kind"] as const,
+    registers: [this.registry],
+  });
+
   readonly queryDuration = new Histogram({
     name: "marketplace_db_query_duration_seconds",
     help: "Hot-path SQL (consume, release, usage reads) by statement name, pool wait included.",
