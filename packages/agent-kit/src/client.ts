@@ -8,6 +8,7 @@ import {
   type UsageResultDto,
   UsageResultDtoSchema,
 } from "@amp/contract";
+import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { z } from "zod";
 import {
   MarketplaceError,
@@ -151,28 +152,49 @@ export class MarketplaceClient {
    * One marketplace call with the user's bearer token. A 401 gets exactly one
    * forced refresh and retry, then SignInRequiredError. Network errors and
    * 503 are retried up to `maxAttempts` with exponential backoff and jitter.
+   * The call (all its attempts) is one CLIENT span, child of whatever span is
+   * active (the agent's request), and each attempt carries its W3C
+   * `traceparent`, so the marketplace's spans join the same trace. Without a
+   * registered OpenTelemetry SDK both are no-ops.
    */
-  private async call(
+  private call(
     operation: MarketplaceOperation,
     method: string,
     path: string,
     body?: unknown,
   ): Promise<Response> {
-    const started = performance.now();
-    let status: number | "no_response" = "no_response";
-    let attempts = 0;
-    try {
-      const response = await this.send(operation, method, path, body, () => attempts++);
-      status = response.status;
-      return response;
-    } finally {
-      this.deps.observer?.call?.({
-        operation,
-        status,
-        attempts,
-        seconds: (performance.now() - started) / 1000,
-      });
-    }
+    return tracer().startActiveSpan(
+      `marketplace ${operation}`,
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          "http.request.method": method,
+          "server.address": new URL(this.deps.marketplaceUrl).hostname,
+          "marketplace.operation": operation,
+        },
+      },
+      async (span) => {
+        const started = performance.now();
+        let status: number | "no_response" = "no_response";
+        let attempts = 0;
+        try {
+          const response = await this.send(operation, method, path, body, () => attempts++);
+          status = response.status;
+          return response;
+        } finally {
+          span.setAttribute("marketplace.attempts", attempts);
+          if (typeof status === "number") span.setAttribute("http.response.status_code", status);
+          if (status === "no_response" || status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+          span.end();
+          this.deps.observer?.call?.({
+            operation,
+            status,
+            attempts,
+            seconds: (performance.now() - started) / 1000,
+          });
+        }
+      },
+    );
   }
 
   private async send(
@@ -187,14 +209,16 @@ export class MarketplaceClient {
     for (let attempt = 1; ; attempt++) {
       let response: Response;
       sending();
+      const headers: Record<string, string> = {
+        authorization: `Bearer ${token}`,
+        accept: "application/json",
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      };
+      propagation.inject(context.active(), headers);
       try {
         response = await this.deps.fetch(`${this.deps.marketplaceUrl}${path}`, {
           method,
-          headers: {
-            authorization: `Bearer ${token}`,
-            accept: "application/json",
-            ...(body === undefined ? {} : { "content-type": "application/json" }),
-          },
+          headers,
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
           signal: AbortSignal.timeout(this.deps.requestTimeoutMs),
         });
@@ -222,6 +246,9 @@ export class MarketplaceClient {
     }
   }
 }
+
+// Looked up per use: a tracer taken before the SDK is (re)registered would keep the old one.
+const tracer = () => trace.getTracer("@amp/agent-kit");
 
 /** 100 ms, 200 ms, 400 ms… capped at 1 s, with full jitter. */
 function backoff(attempt: number) {

@@ -46,6 +46,8 @@ import { StripeWebhooks } from "./stripe/webhooks.ts";
 import { subscriptionClaims } from "./subscriptions/claims.ts";
 import { DevCheckout } from "./subscriptions/dev-checkout.ts";
 import { adminSubscriptionRoutes, mySubscriptionRoutes } from "./subscriptions/routes.ts";
+import { httpTracing } from "./tracing/http.ts";
+import { tracedSql } from "./tracing/traced-sql.ts";
 import { usageRoutes } from "./usage/routes.ts";
 import { UsageService } from "./usage/service.ts";
 import { recordSignup } from "./users/service.ts";
@@ -111,11 +113,13 @@ export function createMarketplace(deps: {
     baseUrl: config.baseUrl,
   };
   const metrics = new MarketplaceMetrics(() => database.poolStats());
-  const usage = new UsageService(timedSql(database.sql, metrics), db, config.baseUrl);
+  const usage = new UsageService(tracedSql(timedSql(database.sql, metrics)), db, config.baseUrl);
   const webhooks = new StripeWebhooks(db, verifier, logger, metrics);
   const app = new Hono<AppEnv>();
 
   app.use(requestId({ headerName: "x-request-id", limitLength: 128, generator: () => randomUUID() }));
+  // Before the access log, so its line carries the request's trace id.
+  app.use(httpTracing({ forwarded: endpointPaths(auth.api, "/api/auth") }));
   app.use(accessLog(logger));
   app.use(clientAddressMiddleware(config.trustProxy));
   app.use(httpMetrics(metrics, { forwarded: endpointPaths(auth.api, "/api/auth") }));

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { dataDirSecret } from "@amp/db";
 import { z } from "zod";
 import type { MetricsAccess } from "./metrics/route.ts";
+import type { TracingSettings } from "./tracing/sdk.ts";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 
@@ -61,6 +62,8 @@ const EnvSchema = z.object({
   DEV_CHECKOUT: flag(false),
   /** Bearer token for GET /metrics. Unset: open outside production, not served in production. */
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  /** OTLP/HTTP collector for traces (spans go to `<url>/v1/traces`). Unset: tracing is off. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -101,6 +104,8 @@ export interface Config {
   /** Who may scrape GET /metrics (see metrics/route.ts). */
   metrics: MetricsAccess;
   stripe: { secretKey: string | undefined; webhookSecret: string | undefined };
+  /** Where OpenTelemetry spans are exported; undefined: tracing is off (tracing/sdk.ts). */
+  tracing: TracingSettings | undefined;
   /**
    * Paid tiers without Stripe use the development checkout: only with
    * DEV_CHECKOUT=on, never in production or behind an https base URL.
@@ -192,6 +197,7 @@ export function loadConfig(
     logLevel: e.LOG_LEVEL,
     metrics: e.METRICS_TOKEN ? { token: e.METRICS_TOKEN } : e.NODE_ENV === "production" ? "off" : "open",
     stripe: { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET },
+    tracing: e.OTEL_EXPORTER_OTLP_ENDPOINT ? { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT } : undefined,
     devCheckout: e.DEV_CHECKOUT && !e.STRIPE_SECRET_KEY,
   };
 }

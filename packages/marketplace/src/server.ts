@@ -10,6 +10,7 @@ import { type Database, openDatabase } from "./db/database.ts";
 import { migrate } from "./db/migrate.ts";
 import { createLogger } from "./http/logger.ts";
 import type { Payments, WebhookVerifier } from "./payments/payments.ts";
+import { startTracing } from "./tracing/sdk.ts";
 
 export interface RunningMarketplace extends Marketplace {
   config: Config;
@@ -57,6 +58,9 @@ export async function startMarketplace(options: StartOptions = {}): Promise<Runn
     );
   }
 
+  // Before anything serves, so the first request is traced; only with an exporter configured.
+  const tracing = config.tracing ? startTracing(config.tracing, "marketplace") : null;
+  if (config.tracing && !tracing) logger.warn("an OpenTelemetry SDK is already registered; using it");
   const database = await openDatabase(config.database, { poolSize: config.databasePoolSize });
   try {
     const { applied } = await migrate(database.sql);
@@ -64,6 +68,7 @@ export async function startMarketplace(options: StartOptions = {}): Promise<Runn
   } catch (error) {
     server.close();
     await database.close();
+    await tracing?.shutdown();
     throw error;
   }
   const marketplace = createMarketplace({
@@ -90,6 +95,7 @@ export async function startMarketplace(options: StartOptions = {}): Promise<Runn
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await marketplace.rateLimits.close();
       await database.close();
+      await tracing?.shutdown();
     },
   };
 }

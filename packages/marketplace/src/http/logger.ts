@@ -1,4 +1,5 @@
 import pino, { type DestinationStream, type Logger } from "pino";
+import { traceLogFields } from "../tracing/log-fields.ts";
 
 /**
  * Paths pino censors. Request logs carry the path only (never the query
@@ -43,6 +44,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       base: { service: "marketplace" },
       redact: { paths: REDACT_PATHS, censor: "[redacted]" },
       timestamp: pino.stdTimeFunctions.isoTime,
+      mixin: traceLogFields,
     },
     destination,
   );

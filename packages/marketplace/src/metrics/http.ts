@@ -14,16 +14,26 @@ export function httpMetrics(
   metrics: MarketplaceMetrics,
   opts: { forwarded?: readonly string[] } = {},
 ): MiddlewareHandler {
-  const forwarded = (opts.forwarded ?? []).map((template) => ({ template, pattern: patternOf(template) }));
-  const forwardedRoute = (path: string) => forwarded.find((r) => r.pattern.test(path))?.template;
+  const routeOf = routeTemplate(opts.forwarded);
   return async (c, next) => {
     const started = performance.now();
     await next();
     const status = String(c.res.status);
-    const labels = { method: c.req.method, route: routeLabel(c, forwardedRoute), status };
+    const labels = { method: c.req.method, route: routeOf(c), status };
     metrics.httpRequests.inc(labels);
     metrics.httpDuration.observe(labels, (performance.now() - started) / 1000);
   };
+}
+
+/**
+ * The template of the route a finished request reached (`/agents/:agentId`),
+ * for metrics labels and span names alike; `forwarded` as in httpMetrics.
+ * Call after `next()`.
+ */
+export function routeTemplate(forwardedTemplates: readonly string[] = []): (c: Context) => string {
+  const forwarded = forwardedTemplates.map((template) => ({ template, pattern: patternOf(template) }));
+  const forwardedRoute = (path: string) => forwarded.find((r) => r.pattern.test(path))?.template;
+  return (c) => routeLabel(c, forwardedRoute);
 }
 
 function routeLabel(c: Context, forwardedRoute: (path: string) => string | undefined): string {

@@ -3,6 +3,7 @@ import pino from "pino";
 import { createClient, type NewClient } from "../../src/clients/service.ts";
 import { REDACT_PATHS } from "../../src/http/logger.ts";
 import { type RunningMarketplace, type StartOptions, startMarketplace } from "../../src/server.ts";
+import { traceLogFields } from "../../src/tracing/log-fields.ts";
 import { testDatabase } from "./database.ts";
 
 export interface TestMarketplace {
@@ -32,7 +33,10 @@ export async function startTestMarketplace(
       done();
     },
   });
-  const logger = pino({ level: "debug", redact: { paths: REDACT_PATHS, censor: "[redacted]" } }, sink);
+  const logger = pino(
+    { level: "debug", redact: { paths: REDACT_PATHS, censor: "[redacted]" }, mixin: traceLogFields },
+    sink,
+  );
   const mp = await startMarketplace({
     env: {
       NODE_ENV: "test",
