@@ -11,6 +11,7 @@ import type { AgentConfig } from "./config.ts";
 import { type KnowledgeBases, NotFoundError } from "./kb.ts";
 import type { AgentMetrics } from "./metrics.ts";
 import { securityHeaders } from "./security-headers.ts";
+import { httpTracing } from "./tracing.ts";
 
 const NameSchema = z.strictObject({
   name: z.string().trim().min(1, "a name is required").max(80, "at most 80 characters"),
@@ -53,6 +54,7 @@ export function createAgentApp(deps: {
   app.disable("x-powered-by");
   // The client address keys agent-kit's sign-in callback throttle: believe X-Forwarded-For only across our proxies.
   app.set("trust proxy", config.trustProxy);
+  app.use(httpTracing());
   app.use(securityHeaders({ https: config.backendUrl.startsWith("https://") }));
 
   app.use((req, res, next) => {

@@ -37,6 +37,8 @@ const EnvSchema = z.object({
   LLM_MODEL: z.string().optional(),
   /** Bearer token for GET /metrics. Unset: open outside production, not served in production. */
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  /** OTLP/HTTP collector for traces (spans go to `<url>/v1/traces`). Unset: tracing is off. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -81,6 +83,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ? { baseUrl: e.LLM_BASE_URL.replace(/\/+$/, ""), apiKey: e.LLM_API_KEY!, model: e.LLM_MODEL! }
       : null,
     logLevel: e.LOG_LEVEL,
+    /** Where OpenTelemetry spans are exported; undefined: tracing is off (tracing-sdk.ts). */
+    tracing: e.OTEL_EXPORTER_OTLP_ENDPOINT ? { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT } : undefined,
     metrics: (e.METRICS_TOKEN
       ? { token: e.METRICS_TOKEN }
       : e.NODE_ENV === "production"

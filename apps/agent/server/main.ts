@@ -5,10 +5,15 @@ import { ConfigError, loadConfig } from "./config.ts";
 import { KnowledgeBases, schema } from "./kb.ts";
 import { AgentMetrics } from "./metrics.ts";
 import { openAgent } from "./open.ts";
+import { traceLogFields } from "./tracing.ts";
+import { startTracing } from "./tracing-sdk.ts";
 
 async function main() {
   const config = loadConfig();
+  // Before anything serves; only with an exporter configured.
+  const tracing = config.tracing ? startTracing(config.tracing, "agent") : null;
   const logger = pino({
+    mixin: traceLogFields,
     level: config.logLevel,
     base: { service: "agent" },
     redact: {
@@ -41,6 +46,7 @@ async function main() {
     server.closeIdleConnections();
     setTimeout(() => server.closeAllConnections(), 5_000).unref();
     await database.close();
+    await tracing?.shutdown();
     process.exit(0);
   };
   process.once("SIGINT", () => void stop("SIGINT"));

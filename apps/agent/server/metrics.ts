@@ -108,7 +108,7 @@ export class AgentMetrics {
 }
 
 /** The matched route (`/api/kbs/:id`), mounted routers' prefix included; unmatched requests share one label. */
-function routeOf(req: Request, res: Response): string {
+export function routeOf(req: Request, res: Response): string {
   const route = req.route?.path;
   if (typeof route === "string") return `${req.baseUrl}${route}`;
   return res.statusCode === 404 ? "unmatched" : "other";
