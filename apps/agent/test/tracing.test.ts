@@ -8,6 +8,7 @@ import {
   TracerProvider,
 } from "@opentelemetry/sdk-trace";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { ConfigError, loadConfig } from "../server/config.ts";
 import { startAgentApp } from "./support.ts";
 
 // What a service's tracing-sdk.ts registers, with spans kept in memory instead of exported.
@@ -84,5 +85,16 @@ describe("tracing: agent → marketplace → SQL", () => {
     const lines = app.t.logs.slice(logsBefore).map((line) => JSON.parse(line));
     const logged = lines.find((l) => l.msg === "request" && String(l.path).endsWith("/consume"));
     expect(logged).toMatchObject({ traceId, spanId: idOf(consumeRoute!), status: 200 });
+  });
+});
+
+describe("agent tracing config", () => {
+  it("is off without OTEL_EXPORTER_OTLP_ENDPOINT and refuses an endpoint that is not a URL", () => {
+    const base = { OAUTH_CLIENT_ID: "c", AGENT_ID: "a", AGENT_SLUG: "s", AUTH_SECRET: "x".repeat(32) };
+    expect(loadConfig(base).tracing).toBeUndefined();
+    expect(loadConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318" }).tracing).toEqual({
+      endpoint: "http://collector:4318",
+    });
+    expect(() => loadConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: "collector" })).toThrow(ConfigError);
   });
 });
