@@ -33,7 +33,10 @@ export function startTracing(settings: TracingSettings, serviceName: string): Tr
       }),
     ],
   });
-  if (!trace.setGlobalTracerProvider(provider)) return null;
+  if (!trace.setGlobalTracerProvider(provider)) {
+    void provider.shutdown();
+    return null;
+  }
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   return {
