@@ -31,10 +31,13 @@ export function httpTracing(): RequestHandler {
     context.bind(active, req);
     context.bind(active, res);
     res.on("close", () => {
-      const route = routeOf(req, res);
-      span.updateName(`${req.method} ${route}`);
-      span.setAttributes({ "http.route": route, "http.response.status_code": res.statusCode });
-      if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      // Tracing off (or not sampled): skip the route lookup.
+      if (span.isRecording()) {
+        const route = routeOf(req, res);
+        span.updateName(`${req.method} ${route}`);
+        span.setAttributes({ "http.route": route, "http.response.status_code": res.statusCode });
+        if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      }
       span.end();
     });
     context.with(active, next);

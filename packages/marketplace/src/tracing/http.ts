@@ -26,10 +26,13 @@ export function httpTracing(opts: { forwarded?: readonly string[] } = {}): Middl
     try {
       await context.with(trace.setSpan(parent, span), next);
     } finally {
-      const route = routeOf(c);
-      span.updateName(`${c.req.method} ${route}`);
-      span.setAttributes({ "http.route": route, "http.response.status_code": c.res.status });
-      if (c.res.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      // Tracing off (or not sampled): skip the route lookup, the one cost here.
+      if (span.isRecording()) {
+        const route = routeOf(c);
+        span.updateName(`${c.req.method} ${route}`);
+        span.setAttributes({ "http.route": route, "http.response.status_code": c.res.status });
+        if (c.res.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      }
       span.end();
     }
   };
