@@ -5,6 +5,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY packages/contract/package.json packages/contract/
 COPY packages/db/package.json packages/db/
+COPY packages/telemetry/package.json packages/telemetry/
 COPY packages/marketplace/package.json packages/marketplace/
 COPY packages/agent-kit/package.json packages/agent-kit/
 COPY apps/agent/package.json apps/agent/
@@ -21,6 +22,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/package.json ./
 COPY --from=build /app/packages/contract packages/contract
 COPY --from=build /app/packages/db packages/db
+COPY --from=build /app/packages/telemetry packages/telemetry
 COPY --from=build /app/packages/agent-kit packages/agent-kit
 COPY --from=build /app/apps/agent apps/agent
 USER node

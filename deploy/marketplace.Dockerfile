@@ -5,6 +5,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY packages/contract/package.json packages/contract/
 COPY packages/db/package.json packages/db/
+COPY packages/telemetry/package.json packages/telemetry/
 COPY packages/marketplace/package.json packages/marketplace/
 COPY packages/agent-kit/package.json packages/agent-kit/
 COPY apps/agent/package.json apps/agent/
@@ -17,6 +18,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.base.json ./
 COPY packages/contract packages/contract
 COPY packages/db packages/db
+COPY packages/telemetry packages/telemetry
 COPY packages/marketplace packages/marketplace
 USER node
 EXPOSE 4000

@@ -83,7 +83,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ? { baseUrl: e.LLM_BASE_URL.replace(/\/+$/, ""), apiKey: e.LLM_API_KEY!, model: e.LLM_MODEL! }
       : null,
     logLevel: e.LOG_LEVEL,
-    /** Where OpenTelemetry spans are exported; undefined: tracing is off (tracing-sdk.ts). */
+    /** Where OpenTelemetry spans are exported; undefined: tracing is off (@amp/telemetry). */
     tracing: e.OTEL_EXPORTER_OTLP_ENDPOINT ? { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT } : undefined,
     metrics: (e.METRICS_TOKEN
       ? { token: e.METRICS_TOKEN }

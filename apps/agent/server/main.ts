@@ -1,12 +1,11 @@
 import { createServer } from "node:http";
+import { startTracing, traceLogFields } from "@amp/telemetry";
 import pino from "pino";
 import { createAgentApp, Streams } from "./app.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { KnowledgeBases, schema } from "./kb.ts";
 import { AgentMetrics } from "./metrics.ts";
 import { openAgent } from "./open.ts";
-import { traceLogFields } from "./tracing.ts";
-import { startTracing } from "./tracing-sdk.ts";
 
 async function main() {
   const config = loadConfig();

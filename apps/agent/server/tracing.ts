@@ -1,11 +1,4 @@
-import {
-  context,
-  isSpanContextValid,
-  propagation,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-} from "@opentelemetry/api";
+import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { RequestHandler } from "express";
 import { routeOf } from "./metrics.ts";
 
@@ -16,7 +9,7 @@ const tracer = () => trace.getTracer("@amp/agent-app");
  * One SERVER span per request, continuing the caller's W3C `traceparent`,
  * named by the Express route template (as the metrics label it). agent-kit's
  * marketplace calls made while it is active become its children. A no-op
- * until an SDK is registered (tracing-sdk.ts).
+ * until an SDK is registered (@amp/telemetry's startTracing).
  */
 export function httpTracing(): RequestHandler {
   return (req, res, next) => {
@@ -42,11 +35,4 @@ export function httpTracing(): RequestHandler {
     });
     context.with(active, next);
   };
-}
-
-/** pino `mixin`: the active span's trace and span ids on every log line; nothing when tracing is off. */
-export function traceLogFields(): { traceId?: string; spanId?: string } {
-  const spanContext = trace.getActiveSpan()?.spanContext();
-  if (!spanContext || !isSpanContextValid(spanContext)) return {};
-  return { traceId: spanContext.traceId, spanId: spanContext.spanId };
 }

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ConfigError, loadConfig } from "../server/config.ts";
 import { startAgentApp } from "./support.ts";
 
-// What a service's tracing-sdk.ts registers, with spans kept in memory instead of exported.
+// What @amp/telemetry's startTracing registers, with spans kept in memory instead of exported.
 const exporter = new InMemorySpanExporter();
 const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
 let app: Awaited<ReturnType<typeof startAgentApp>>;

@@ -2,9 +2,9 @@ import { randomBytes } from "node:crypto";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { dataDirSecret } from "@amp/db";
+import type { TracingSettings } from "@amp/telemetry";
 import { z } from "zod";
 import type { MetricsAccess } from "./metrics/route.ts";
-import type { TracingSettings } from "./tracing/sdk.ts";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 
@@ -104,7 +104,7 @@ export interface Config {
   /** Who may scrape GET /metrics (see metrics/route.ts). */
   metrics: MetricsAccess;
   stripe: { secretKey: string | undefined; webhookSecret: string | undefined };
-  /** Where OpenTelemetry spans are exported; undefined: tracing is off (tracing/sdk.ts). */
+  /** Where OpenTelemetry spans are exported; undefined: tracing is off (@amp/telemetry). */
   tracing: TracingSettings | undefined;
   /**
    * Paid tiers without Stripe use the development checkout: only with

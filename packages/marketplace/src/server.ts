@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { startTracing } from "@amp/telemetry";
 import { getRequestListener } from "@hono/node-server";
 import type { Logger } from "pino";
 import { createMarketplace, type Marketplace } from "./app.ts";
@@ -10,7 +11,6 @@ import { type Database, openDatabase } from "./db/database.ts";
 import { migrate } from "./db/migrate.ts";
 import { createLogger } from "./http/logger.ts";
 import type { Payments, WebhookVerifier } from "./payments/payments.ts";
-import { startTracing } from "./tracing/sdk.ts";
 
 export interface RunningMarketplace extends Marketplace {
   config: Config;

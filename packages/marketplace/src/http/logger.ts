@@ -1,5 +1,5 @@
+import { traceLogFields } from "@amp/telemetry";
 import pino, { type DestinationStream, type Logger } from "pino";
-import { traceLogFields } from "../tracing/log-fields.ts";
 
 /**
  * Paths pino censors. Request logs carry the path only (never the query

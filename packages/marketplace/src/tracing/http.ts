@@ -9,7 +9,7 @@ const tracer = () => trace.getTracer("@amp/marketplace");
  * One SERVER span per request, continuing the caller's trace from its W3C
  * `traceparent`, named `METHOD /route/:template` (never the raw path, as for
  * metrics). Everything the request runs, logs included, sees it as the
- * active span. A no-op until an SDK is registered (tracing/sdk.ts).
+ * active span. A no-op until an SDK is registered (@amp/telemetry's startTracing).
  */
 export function httpTracing(opts: { forwarded?: readonly string[] } = {}): MiddlewareHandler {
   const routeOf = routeTemplate(opts.forwarded);

@@ -1,9 +1,9 @@
 import { Writable } from "node:stream";
+import { traceLogFields } from "@amp/telemetry";
 import pino from "pino";
 import { createClient, type NewClient } from "../../src/clients/service.ts";
 import { REDACT_PATHS } from "../../src/http/logger.ts";
 import { type RunningMarketplace, type StartOptions, startMarketplace } from "../../src/server.ts";
-import { traceLogFields } from "../../src/tracing/log-fields.ts";
 import { testDatabase } from "./database.ts";
 
 export interface TestMarketplace {

@@ -6,7 +6,7 @@ import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
 
-/** Where spans go (config.ts: OTEL_EXPORTER_OTLP_ENDPOINT; the marketplace sets up its own the same way). Unset: tracing is off and nothing is registered. */
+/** Where spans go (each service's config.ts: OTEL_EXPORTER_OTLP_ENDPOINT). Unset: tracing is off and nothing is registered. */
 export interface TracingSettings {
   /** OTLP/HTTP collector base URL; spans are posted to `<endpoint>/v1/traces`. */
   endpoint: string;

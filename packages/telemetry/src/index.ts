@@ -1,0 +1,2 @@
+export { traceLogFields } from "./log-fields.ts";
+export { startTracing, type Tracing, type TracingSettings } from "./sdk.ts";
