@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { createConnection } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,6 +8,7 @@ import { PostgresRateLimitStore } from "../src/rate-limit/postgres-store.ts";
 import { RedisRateLimitStore } from "../src/rate-limit/redis-store.ts";
 import type { RateLimitStore } from "../src/rate-limit/store.ts";
 import { testDatabase } from "./support/database.ts";
+import { redisUp, TEST_REDIS_URL } from "./support/redis.ts";
 
 const logger = pino({ level: "silent" });
 
@@ -62,20 +62,10 @@ describe("PostgreSQL rate-limit store", () => {
   });
 });
 
-const redisUp = await new Promise<boolean>((resolve) => {
-  const socket = createConnection({ host: "127.0.0.1", port: 6379 });
-  const done = (up: boolean) => {
-    socket.destroy();
-    resolve(up);
-  };
-  socket.once("connect", () => done(true)).once("error", () => done(false));
-  socket.setTimeout(1_000, () => done(false));
-});
-
 // CI has Redis: there this suite must run (and fail if Redis is missing), never skip.
 describe.skipIf(!redisUp && !process.env.CI)("Redis rate-limit store", () => {
   const prefix = `test-${randomBytes(6).toString("hex")}:`;
-  const store = new RedisRateLimitStore("redis://127.0.0.1:6379", prefix, logger);
+  const store = new RedisRateLimitStore(TEST_REDIS_URL, prefix, logger);
   afterAll(() => store.close());
 
   it("a key allows max hits per window, answers Retry-After, and starts over when the window ends", async () => {

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { createConnection } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestMarketplace, type TestMarketplace } from "./support/harness.ts";
 import { Browser, fullFlow, signedInBrowser, type TokenResponse, tokenRequest } from "./support/oauth.ts";
 import { type MarketplaceProcess, startMarketplaceProcess } from "./support/process-instance.ts";
+import { redisUp, TEST_REDIS_URL } from "./support/redis.ts";
 
 /**
  * Issue 9 item 4 and issue 10 item 3: rate limits key on the real client
@@ -199,24 +199,17 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)("two instances on one PostgreSQL
   });
 });
 
-const REDIS_URL = "redis://127.0.0.1:6379";
-const redisUp = await new Promise<boolean>((resolve) => {
-  const socket = createConnection({ host: "127.0.0.1", port: 6379 });
-  const done = (up: boolean) => {
-    socket.destroy();
-    resolve(up);
-  };
-  socket.once("connect", () => done(true)).once("error", () => done(false));
-  socket.setTimeout(1_000, () => done(false));
-});
-
 // CI has Redis: there this suite must run (and fail if Redis is missing), never skip.
 describe.skipIf(!redisUp && !process.env.CI)("two instances sharing Redis (REDIS_URL)", () => {
   let a: TestMarketplace;
   let b: MarketplaceProcess;
   beforeAll(async () => {
     // A unique prefix per run: the two instances share it, nothing else does.
-    const env = { RATE_LIMIT: "on", REDIS_URL, REDIS_KEY_PREFIX: `test-${randomBytes(6).toString("hex")}:` };
+    const env = {
+      RATE_LIMIT: "on",
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_KEY_PREFIX: `test-${randomBytes(6).toString("hex")}:`,
+    };
     [a, b] = await Promise.all([startTestMarketplace(env), startMarketplaceProcess(env)]);
   }, PROCESS_BOOT_MS);
   afterAll(async () => {
