@@ -6,9 +6,8 @@ import type { Logger } from "pino";
 import { adminRoutes } from "./admin/routes.ts";
 import type { AppEnv } from "./app-env.ts";
 import { auditScope } from "./audit/context.ts";
-import { recordAudit } from "./audit/log.ts";
 import { auditRoutes } from "./audit/routes.ts";
-import { revocationAudit, signInLimitAudit } from "./audit/security-events.ts";
+import { grantReplayEvents, revocationAudit, signInLimitAudit } from "./audit/security-events.ts";
 import { userAuditHooks } from "./audit/user-hooks.ts";
 import { type Auth, createAuth } from "./auth/auth.ts";
 import { BearerCache } from "./auth/bearer.ts";
@@ -147,18 +146,7 @@ export function createMarketplace(deps: {
     authRoutes({
       auth,
       bearerCache: bearer,
-      grantGate: new GrantGate(database.sql, database.locks, async (replay) => {
-        metrics.grantReplays.inc({ kind: replay.kind });
-        await recordAudit(db, {
-          action: `oauth.${replay.kind}`,
-          targetType: "client",
-          targetId: replay.clientId,
-          after: {
-            userId: replay.userId,
-            revoked: replay.kind === "code_replay" ? "code's tokens" : "family",
-          },
-        });
-      }),
+      grantGate: new GrantGate(database.sql, database.locks, grantReplayEvents(db, metrics)),
       db,
       claims,
       issuer: config.issuer,

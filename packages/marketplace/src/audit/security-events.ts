@@ -1,6 +1,8 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { CLIENT_IP_HEADER } from "../auth/auth.ts";
+import type { GrantReplay } from "../auth/grant-gate.ts";
 import type { Db } from "../db/database.ts";
+import type { MarketplaceMetrics } from "../metrics/registry.ts";
 import { recordAudit } from "./log.ts";
 
 /**
@@ -36,3 +38,20 @@ export function signInLimitAudit(db: Db): MiddlewareHandler {
 
 /** The caller's address as http/client-address.ts derived it (socket peer, or the trusted proxy hop). */
 const callerAddress = (c: Context): string | null => c.req.header(CLIENT_IP_HEADER) ?? null;
+
+/**
+ * A theft signal the token endpoint acted on (a replayed code, a reused
+ * refresh token): counted, and recorded with the client and the user whose
+ * grant was revoked.
+ */
+export function grantReplayEvents(db: Db, metrics: MarketplaceMetrics) {
+  return async (replay: GrantReplay) => {
+    metrics.grantReplays.inc({ kind: replay.kind });
+    await recordAudit(db, {
+      action: `oauth.${replay.kind}`,
+      targetType: "client",
+      targetId: replay.clientId,
+      after: { userId: replay.userId, revoked: replay.kind === "code_replay" ? "code's tokens" : "family" },
+    });
+  };
+}
