@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { type MarketplaceUser, safeRedirect } from "@amp/contract";
+import { type MarketplaceUser, originAllowed, safeRedirect } from "@amp/contract";
 import { type AgentAuth, CALLBACK_PATH, createAgentAuth, PROVIDER_ID } from "./auth.ts";
 import { MarketplaceClient } from "./client.ts";
 import { type AgentKitOptions, type ResolvedOptions, resolveOptions } from "./config.ts";
@@ -13,7 +13,6 @@ import {
   SubscriptionRequiredError,
 } from "./errors.ts";
 import { idTokenVerifier } from "./id-token.ts";
-import { originAllowed } from "./origin.ts";
 import { Throttle } from "./throttle.ts";
 import { TokenManager } from "./tokens.ts";
 

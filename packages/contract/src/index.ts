@@ -4,5 +4,6 @@ export * from "./envelope.ts";
 export * from "./errors.ts";
 export * from "./identity.ts";
 export * from "./json-limits.ts";
+export * from "./origin.ts";
 export * from "./period.ts";
 export * from "./redirect.ts";

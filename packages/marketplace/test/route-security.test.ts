@@ -281,6 +281,8 @@ describe("F.6 cookie-authenticated state changes refuse foreign origins", () => 
     expect((await cancel({ origin: "null" })).status).toBe(403);
     expect((await cancel({ "sec-fetch-site": "same-site" })).status).toBe(403);
     expect((await cancel({ "sec-fetch-site": "cross-site" })).status).toBe(403);
+    // Cookies but neither header: not a browser we can vouch for (the agent's rule too).
+    expect((await cancel({})).status).toBe(403);
     expect((await call(who.browser, "GET", `/me/subscriptions/${agentY.id}`)).status).toBe(200);
     expect((await cancel({ origin: t.url })).status).toBe(200);
     expect((await call(who.browser, "GET", `/me/subscriptions/${agentY.id}`)).status).toBe(404);

@@ -1,4 +1,4 @@
-import { SCOPES } from "@amp/contract";
+import { originAllowed, SCOPES } from "@amp/contract";
 import type { MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env.ts";
@@ -46,8 +46,6 @@ export interface Access {
 }
 export type AccessName = keyof typeof ACCESS;
 
-const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
-
 /**
  * The guard every declared route runs first: identifies the caller (cookie,
  * then bearer), then enforces the route's declared access. Cookie-carried
@@ -64,8 +62,15 @@ export function guard(name: AccessName): MiddlewareHandler<AppEnv> {
       if (!principal) throw new ApiError("UNAUTHORIZED", undefined, security.signInDetails);
       authorize(access, principal, (param) => c.req.param(param));
     }
-    if (principal?.via === "cookie" && !SAFE_METHODS.has(c.req.method)) {
-      assertTrustedOrigin(c.req.raw.headers, security.trustedOrigins);
+    // The agent's rule too (@amp/contract originAllowed): cookie-carried changes need a trusted origin.
+    if (
+      principal?.via === "cookie" &&
+      !originAllowed(security.trustedOrigins, c.req.method, c.req.raw.headers)
+    ) {
+      throw new ApiError(
+        "FORBIDDEN",
+        "Cookie-authenticated changes are accepted only from the marketplace's origin.",
+      );
     }
     await next();
   });
@@ -90,23 +95,4 @@ function authorize(access: Access, principal: Principal, param: (name: string) =
   if (access.agentParam && (principal.agentId === null || principal.agentId !== param(access.agentParam))) {
     throw new ApiError("FORBIDDEN", "This access token was issued to another agent.");
   }
-}
-
-/** RFC 6454 origin check for cookie-authenticated state changes (CSRF), on top of SameSite. */
-function assertTrustedOrigin(headers: Headers, trusted: readonly string[]) {
-  const origin = headers.get("origin");
-  if (origin !== null) {
-    if (trusted.includes(origin)) return;
-    throw new ApiError(
-      "FORBIDDEN",
-      "Cookie-authenticated changes are accepted only from the marketplace's origin.",
-    );
-  }
-  // No Origin (older browsers on same-origin requests, non-browser clients): fall back to Fetch Metadata.
-  const site = headers.get("sec-fetch-site");
-  if (site === null || site === "same-origin" || site === "none") return;
-  throw new ApiError(
-    "FORBIDDEN",
-    "Cookie-authenticated changes are accepted only from the marketplace's origin.",
-  );
 }

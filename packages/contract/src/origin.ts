@@ -2,7 +2,8 @@
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /**
- * F.6 / B.33: a state-changing request that carries cookies must come from one of `trusted` origins.
+ * F.6 / B.33, the one rule of both services: a state-changing request that carries cookies must come
+ * from one of `trusted` origins.
  *
  * Cookies ride along from any page the browser visits (SameSite=Lax still sends them from same-site origins,
  * and SameSite=None from everywhere), so the cookie alone never proves the user meant the request. Browsers
