@@ -110,11 +110,19 @@ export async function activate(
     currentPeriodEnd?: Date | null;
     periodAnchor?: Date;
     stripeStateAt?: Date | null;
+    /** Checked against the live subscription under the (user, agent) lock; throws to refuse the switch. */
+    assertCanSwitch?: (live: Awaited<ReturnType<typeof findLive>>) => void;
   },
 ): Promise<SubscriptionRow> {
   const now = new Date();
   const trialing = input.tier.trialDays > 0 && !input.stripeSubscriptionId;
   return db.transaction(async (tx) => {
+    // One plan change per (user, agent) at a time, on every instance: two racing checkouts must not
+    // both pass the "already subscribed?" check and the second silently replace the first.
+    await tx.execute(
+      sql`SELECT pg_advisory_xact_lock(hashtextextended(${`subscription:${input.userId}:${input.agentId}`}, 0))`,
+    );
+    input.assertCanSwitch?.(await findLive(tx, input.userId, input.agentId));
     await tx
       .update(subscriptions)
       .set({ status: "canceled", canceledAt: now, updatedAt: now })
@@ -193,14 +201,16 @@ export async function checkout(
   const tier = await findTier(db, agentId, tierId);
   assertReturnUrl(agent, returnUrl, !deps.production, new URL(deps.baseUrl).origin);
 
-  const live = await findLive(db, user.id, agentId);
-  if (live?.t.id === tier.id) throw new ApiError("CONFLICT", "You are already subscribed to this tier.");
-  if (live && !live.t.isFree && tier.isFree) {
-    throw new ApiError("CONFLICT", "Cancel your paid subscription before moving to a free tier.");
-  }
+  const assertCanSwitch = (live: Awaited<ReturnType<typeof findLive>>) => {
+    if (live?.t.id === tier.id) throw new ApiError("CONFLICT", "You are already subscribed to this tier.");
+    if (live && !live.t.isFree && tier.isFree) {
+      throw new ApiError("CONFLICT", "Cancel your paid subscription before moving to a free tier.");
+    }
+  };
+  assertCanSwitch(await findLive(db, user.id, agentId));
 
   if (tier.isFree) {
-    const row = await activate(db, { userId: user.id, agentId, tier });
+    const row = await activate(db, { userId: user.id, agentId, tier, assertCanSwitch });
     return { status: "active", subscriptionId: row.id, returnUrl };
   }
   if (deps.payments && tier.stripePriceId) {
