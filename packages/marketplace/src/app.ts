@@ -23,7 +23,7 @@ import { ok } from "./http/envelope.ts";
 import { errorResponse, onError } from "./http/on-error.ts";
 import { type ApiRouter, apiRouter } from "./http/route.ts";
 import { meRoutes } from "./me/routes.ts";
-import { endpointPaths, httpMetrics } from "./metrics/http.ts";
+import { endpointPaths, httpMetrics, routeTemplate } from "./metrics/http.ts";
 import { MarketplaceMetrics } from "./metrics/registry.ts";
 import { metricsRoute } from "./metrics/route.ts";
 import { timedSql } from "./metrics/timed-sql.ts";
@@ -118,10 +118,12 @@ export function createMarketplace(deps: {
 
   app.use(requestId({ headerName: "x-request-id", limitLength: 128, generator: () => randomUUID() }));
   // Before the access log, so its line carries the request's trace id.
-  app.use(httpTracing({ forwarded: endpointPaths(auth.api, "/api/auth") }));
+  // Metrics labels and span names: one route-template lookup, better-auth's endpoints included.
+  const routeOf = routeTemplate(endpointPaths(auth.api, "/api/auth"));
+  app.use(httpTracing(routeOf));
   app.use(accessLog(logger));
   app.use(clientAddressMiddleware(config.trustProxy));
-  app.use(httpMetrics(metrics, { forwarded: endpointPaths(auth.api, "/api/auth") }));
+  app.use(httpMetrics(metrics, routeOf));
   app.use(auditScope());
   app.use(
     bodyLimit({

@@ -32,8 +32,7 @@ export function securityContext(deps: IdentifyDeps, config: Config): MiddlewareH
   });
 }
 
-/** 401 envelope details that let a caller send its user to sign in or up. */
-export const signInDetails = (config: Config) => ({
+const signInDetails = (config: Config) => ({
   signInUrl: `${config.baseUrl}/sign-in`,
   signUpUrl: `${config.baseUrl}/sign-up`,
 });

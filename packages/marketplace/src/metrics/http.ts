@@ -2,19 +2,14 @@ import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes, routePath } from "hono/route";
 import type { MarketplaceMetrics } from "./registry.ts";
 
+/** How a finished request is named in labels and span names (see routeTemplate). */
+export type RouteOf = (c: Context) => string;
+
 /**
  * Counts and times every request by route template (`/agents/:agentId`),
- * never the raw path, so an id in a URL cannot add a time series. Requests a
- * catch-all route forwards (`/api/auth/*` to better-auth) are labelled with
- * the template of the endpoint they reach, from `forwarded` (better-auth's
- * own endpoint paths, e.g. `/api/auth/callback/:id`); anything else is
- * `unmatched`.
+ * never the raw path, so an id in a URL cannot add a time series.
  */
-export function httpMetrics(
-  metrics: MarketplaceMetrics,
-  opts: { forwarded?: readonly string[] } = {},
-): MiddlewareHandler {
-  const routeOf = routeTemplate(opts.forwarded);
+export function httpMetrics(metrics: MarketplaceMetrics, routeOf: RouteOf): MiddlewareHandler {
   return async (c, next) => {
     const started = performance.now();
     await next();
@@ -27,10 +22,13 @@ export function httpMetrics(
 
 /**
  * The template of the route a finished request reached (`/agents/:agentId`),
- * for metrics labels and span names alike; `forwarded` as in httpMetrics.
+ * for metrics labels and span names alike. Requests a catch-all route
+ * forwards (`/api/auth/*` to better-auth) are named by the template of the
+ * endpoint they reach, from `forwardedTemplates` (better-auth's own endpoint
+ * paths, e.g. `/api/auth/callback/:id`); anything else is `unmatched`.
  * Call after `next()`.
  */
-export function routeTemplate(forwardedTemplates: readonly string[] = []): (c: Context) => string {
+export function routeTemplate(forwardedTemplates: readonly string[] = []): RouteOf {
   const forwarded = forwardedTemplates.map((template) => ({ template, pattern: patternOf(template) }));
   const forwardedRoute = (path: string) => forwarded.find((r) => r.pattern.test(path))?.template;
   return (c) => routeLabel(c, forwardedRoute);

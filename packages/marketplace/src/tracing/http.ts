@@ -1,6 +1,6 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { MiddlewareHandler } from "hono";
-import { routeTemplate } from "../metrics/http.ts";
+import { type RouteOf, routeTemplate } from "../metrics/http.ts";
 
 // Looked up per use: a tracer taken before the SDK is (re)registered would keep the old one.
 const tracer = () => trace.getTracer("@amp/marketplace");
@@ -11,8 +11,7 @@ const tracer = () => trace.getTracer("@amp/marketplace");
  * metrics). Everything the request runs, logs included, sees it as the
  * active span. A no-op until an SDK is registered (@amp/telemetry's startTracing).
  */
-export function httpTracing(opts: { forwarded?: readonly string[] } = {}): MiddlewareHandler {
-  const routeOf = routeTemplate(opts.forwarded);
+export function httpTracing(routeOf: RouteOf = routeTemplate()): MiddlewareHandler {
   return async (c, next) => {
     const parent = propagation.extract(context.active(), c.req.raw.headers, headerGetter);
     const span = tracer().startSpan(
