@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { type Browser, chromium } from "playwright-core";
 
@@ -15,11 +16,11 @@ export const runBrowser = hasChromium || Boolean(process.env.CI);
 const ROOT = new URL("..", import.meta.url).pathname;
 
 /** Runs exactly what `npm start` runs (scripts/stack.ts), on spare ports and a throwaway data directory. */
-export async function startStack(opts: {
-  marketplacePort: number;
-  agentPort: number;
-  env?: Record<string, string>;
-}) {
+export async function startStack(
+  opts: { marketplacePort?: number; agentPort?: number; env?: Record<string, string> } = {},
+) {
+  const marketplacePort = opts.marketplacePort ?? (await freePort());
+  const agentPort = opts.agentPort ?? (await freePort());
   const dataDir = mkdtempSync(join(tmpdir(), "amp-e2e-"));
   const output: string[] = [];
   const child: ChildProcess = spawn(join(ROOT, "node_modules/.bin/tsx"), ["scripts/stack.ts", "start"], {
@@ -27,8 +28,8 @@ export async function startStack(opts: {
     env: {
       ...process.env,
       STACK_DATA_DIR: dataDir,
-      MARKETPLACE_PORT: String(opts.marketplacePort),
-      AGENT_PORT: String(opts.agentPort),
+      MARKETPLACE_PORT: String(marketplacePort),
+      AGENT_PORT: String(agentPort),
       LOG_LEVEL: "warn",
       ...opts.env,
     },
@@ -37,7 +38,7 @@ export async function startStack(opts: {
   });
   child.stdout!.on("data", (c) => output.push(String(c)));
   child.stderr!.on("data", (c) => output.push(String(c)));
-  const agentUrl = `http://localhost:${opts.agentPort}`;
+  const agentUrl = `http://localhost:${agentPort}`;
   const deadline = Date.now() + 90_000;
   for (;;) {
     if (output.join("").includes("Ready in")) break;
@@ -47,7 +48,7 @@ export async function startStack(opts: {
   }
   return {
     agentUrl,
-    marketplaceUrl: `http://localhost:${opts.marketplacePort}`,
+    marketplaceUrl: `http://localhost:${marketplacePort}`,
     output,
     async stop() {
       if (child.pid) process.kill(-child.pid, "SIGTERM");
@@ -69,5 +70,17 @@ export async function launchChromium(): Promise<Browser> {
       "--no-first-run",
       "--disable-sync",
     ],
+  });
+}
+
+/** A port nothing listens on right now, so parallel runs (and a stray `npm start`) never collide. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
   });
 }

@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, runBrowser, startStack } from "./stack.ts";
+import { freePort, launchChromium, runBrowser, startStack } from "./stack.ts";
 
 const ARTIFACTS = new URL("./artifacts/", import.meta.url).pathname;
 mkdirSync(ARTIFACTS, { recursive: true });
@@ -18,8 +18,6 @@ describe.skipIf(!runBrowser)("the whole system in a real browser (npm start + Ch
   beforeAll(async () => {
     // Access tokens live 75 s and agent-kit refreshes 60 s early, so the story crosses a silent refresh.
     stack = await startStack({
-      marketplacePort: 4310,
-      agentPort: 3310,
       env: { ACCESS_TOKEN_TTL_SECONDS: "75" },
     });
     browser = await launchChromium();
@@ -133,14 +131,12 @@ describe.skipIf(!runBrowser)("the whole system in a real browser (npm start + Ch
 describe.skipIf(!runBrowser)("the same story with the web app on another origin (cross-origin mode)", () => {
   let stack: Awaited<ReturnType<typeof startStack>>;
   let browser: Browser;
-  const webUrl = "http://localhost:5320";
+  let webUrl: string;
 
   beforeAll(async () => {
-    stack = await startStack({
-      marketplacePort: 4320,
-      agentPort: 3320,
-      env: { CROSS_ORIGIN_WEB_PORT: "5320" },
-    });
+    const webPort = await freePort();
+    webUrl = `http://localhost:${webPort}`;
+    stack = await startStack({ env: { CROSS_ORIGIN_WEB_PORT: String(webPort) } });
     browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
