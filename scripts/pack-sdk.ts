@@ -54,7 +54,10 @@ export function distEntry(source: string, pkg: string): { types: string; default
 }
 
 /** The package.json that is published, derived from the repository's one. */
-export function publishedManifest(source: Manifest, workspaceVersions: Map<string, string>): Manifest {
+export function publishedManifest(
+  source: Manifest,
+  workspaceVersions: Map<string, string>,
+): Record<string, unknown> {
   const { publishConfig = {}, exports = {}, dependencies = {}, description, name, version, type } = source;
   const out: Exports = {};
   for (const [key, target] of Object.entries({ ...exports, ...publishConfig.exports }))
