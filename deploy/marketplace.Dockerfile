@@ -30,6 +30,8 @@ RUN echo '{ "name": "marketplace-image", "private": true, "type": "module" }' > 
  && rm -rf /tmp/packages /root/.npm \
  && mkdir -p /data /shared && chown node:node /data /shared
 USER node
+# /data: the embedded database and generated secret when DATABASE_URL / AUTH_SECRET are unset.
+# /shared: where `serve --seed-demo --demo-env-file` writes the demo agent's env (deploy/docker-compose.yml).
 VOLUME /data
 EXPOSE 4000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s CMD node -e "fetch('http://127.0.0.1:4000/health').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
