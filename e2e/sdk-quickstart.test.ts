@@ -14,6 +14,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { agentCall } from "../packages/agent-kit/test/support/stack.ts";
 import { type DevProcess, startDev } from "../packages/marketplace/test/support/dev-process.ts";
+import { docBlock } from "../packages/marketplace/test/support/doc-blocks.ts";
 import { Browser } from "../packages/marketplace/test/support/oauth.ts";
 import { freePort } from "./stack.ts";
 
@@ -25,15 +26,7 @@ const run = promisify(execFile);
 const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${BIN}:${process.env.PATH}`, LOG_LEVEL: "warn" };
 for (const name of ["DATABASE_URL", "TEST_DATABASE_URL", "NODE_OPTIONS", "AUTH_SECRET"]) delete env[name];
 
-/** The fenced block that follows `<!-- quick-start:<name> -->` in the README, exactly as written. */
-export function quickStartBlock(markdown: string, name: string): string {
-  const marker = `<!-- quick-start:${name} -->`;
-  const at = markdown.indexOf(marker);
-  if (at < 0) throw new Error(`README has no ${marker}`);
-  const m = /^```[a-z]*\n([\s\S]*?)^```$/m.exec(markdown.slice(at + marker.length));
-  if (!m?.[1]) throw new Error(`no code block after ${marker}`);
-  return m[1];
-}
+const quickStartBlock = (markdown: string, name: string) => docBlock(markdown, `quick-start:${name}`);
 
 const folder = mkdtempSync(join(tmpdir(), "amp-builder-"));
 let marketplace: DevProcess | undefined;
