@@ -13,14 +13,22 @@ export async function startRelyingParty(
     kit?: Partial<Omit<AgentKitOptions, "storage">>;
     /** @default PGlite (PostgreSQL with TEST_DATABASE_URL) */
     storage?: StorageKind;
+    /**
+     * The provider publishes itself at `http://localhost:<port>` (its public URL, which the browser uses)
+     * and the agent is configured to reach it at `http://127.0.0.1:<port>` (marketplaceInternalUrl).
+     */
+    internalUrl?: boolean;
   } = {},
 ) {
   const provider = await HostileProvider.start();
   provider.publishedKeys = options.publishedKeys ?? 1;
+  const publicBase = options.internalUrl ? provider.base.replace("127.0.0.1", "localhost") : provider.base;
+  if (options.internalUrl) provider.publishAt(publicBase);
   const { server, url } = await listen();
   const db = await testStore(options.storage);
   const kit = await exampleAgent(server, {
-    marketplaceUrl: provider.base,
+    marketplaceUrl: publicBase,
+    ...(options.internalUrl ? { marketplaceInternalUrl: provider.base } : {}),
     allowInsecureMarketplace: true,
     agentId: "agent-1",
     agentSlug: "agent-one",

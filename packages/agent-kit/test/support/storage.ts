@@ -31,13 +31,15 @@ export async function testStore(kind: StorageKind = defaultKind()): Promise<Test
     if (!process.env.TEST_DATABASE_URL) throw new Error("the postgres storage needs TEST_DATABASE_URL");
     const target = await testDatabase();
     const url = target.env.DATABASE_URL!;
-    const pool = new pg.Pool({ connectionString: url, max: 10 });
+    // As node-postgres asks of every pool: an idle client losing its connection (the drop at the end) must not crash.
+    const newPool = () => new pg.Pool({ connectionString: url, max: 10 }).on("error", () => {});
+    const pool = newPool();
     return {
       kind,
       storage: postgresStorage(pool),
       query: async (sql, params) => (await pool.query(sql, params)).rows,
       async second() {
-        const other = new pg.Pool({ connectionString: url, max: 10 });
+        const other = newPool();
         return { storage: postgresStorage(other), close: () => other.end() };
       },
       async close() {
