@@ -42,6 +42,9 @@ interface Manifest {
   type?: string;
   exports?: Record<string, string>;
   dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+  engines?: Record<string, string>;
   publishConfig?: PublishConfig;
   [key: string]: unknown;
 }
@@ -59,13 +62,17 @@ export function publishedManifest(
   workspaceVersions: Map<string, string>,
 ): Record<string, unknown> {
   const { publishConfig = {}, exports = {}, dependencies = {}, description, name, version, type } = source;
+  const engines = source.engines ?? { node: ">=22" };
   const out: Exports = {};
   for (const [key, target] of Object.entries({ ...exports, ...publishConfig.exports }))
     out[key] = distEntry(target, name);
   out["./package.json"] = "./package.json";
 
   const deps: Record<string, string> = {};
-  const peers: Record<string, string> = {};
+  // The repository's own peers (e.g. the storage drivers) stay peers; publishConfig adds more.
+  const peers: Record<string, string> = { ...source.peerDependencies };
+  const peerMeta: Record<string, { optional?: boolean }> = { ...source.peerDependenciesMeta };
+  for (const peer of publishConfig.optionalPeers ?? []) peerMeta[peer] = { optional: true };
   for (const [dep, range] of Object.entries(dependencies)) {
     const peer = publishConfig.peerDependencies?.[dep];
     if (peer) peers[dep] = peer;
@@ -82,7 +89,7 @@ export function publishedManifest(
     ...(description ? { description } : {}),
     license: "UNLICENSED",
     type: type ?? "module",
-    engines: { node: ">=22" },
+    engines,
     exports: out,
     ...(bin ? { bin } : {}),
     files: ["dist", ...ASSETS],
