@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -122,6 +122,33 @@ describe("agent-kit quick start from the packed tarballs, in an empty folder", (
       readFileSync(join(folder, "node_modules/@amp/agent-kit/package.json"), "utf8"),
     );
     expect(kitJson.exports["."].default).toBe("./dist/index.js");
+    expect(Object.keys(kitJson.exports)).not.toContain("./internal"); // first-party only
+  });
+
+  it("every published entry point loads in plain Node, with .d.ts beside it", {
+    timeout: 60_000,
+  }, async () => {
+    const kitJson = JSON.parse(
+      readFileSync(join(folder, "node_modules/@amp/agent-kit/package.json"), "utf8"),
+    );
+    // ./react needs the app's React (an optional peer, not installed here): checked for its files only.
+    const entries = Object.keys(kitJson.exports)
+      .filter((k) => k !== "./package.json" && k !== "./react")
+      .map((k) => `@amp/agent-kit${k.slice(1)}`);
+    expect(entries).toEqual(
+      expect.arrayContaining(["@amp/agent-kit", "@amp/agent-kit/express", "@amp/agent-kit/sqlite"]),
+    );
+    const script = [...entries, "@amp/marketplace", "@amp/contract"].map(
+      (m) => `await import(${JSON.stringify(m)});`,
+    );
+    await run(process.execPath, ["--input-type=module", "-e", script.join("\n")], { cwd: folder, env });
+    for (const entry of Object.values(kitJson.exports) as ({ types: string; default: string } | string)[]) {
+      if (typeof entry === "string") continue;
+      expect(existsSync(join(folder, "node_modules/@amp/agent-kit", entry.types)), entry.types).toBe(true);
+      expect(existsSync(join(folder, "node_modules/@amp/agent-kit", entry.default)), entry.default).toBe(
+        true,
+      );
+    }
   });
 
   it("signs the demo user in, charges a request, and answers 429 at the cap", {

@@ -29,6 +29,8 @@ type Exports = Record<string, string | Record<string, string>>;
 interface PublishConfig {
   bin?: Record<string, string>;
   exports?: Record<string, string>;
+  /** Repository-only entry points (first-party tests and tooling) that are not published. */
+  unpublishedExports?: string[];
   /** Dependencies that move to peerDependencies (the app brings its own express/react); value = peer range. */
   peerDependencies?: Record<string, string>;
   /** Peers the app only needs for one entry point. */
@@ -65,7 +67,7 @@ export function publishedManifest(
   const engines = source.engines ?? { node: ">=22" };
   const out: Exports = {};
   for (const [key, target] of Object.entries({ ...exports, ...publishConfig.exports }))
-    out[key] = distEntry(target, name);
+    if (!publishConfig.unpublishedExports?.includes(key)) out[key] = distEntry(target, name);
   out["./package.json"] = "./package.json";
 
   const deps: Record<string, string> = {};
