@@ -68,6 +68,9 @@ describe("agent-kit quick start from the packed tarballs, in an empty folder", (
         "--loglevel=error",
         ...tarballs,
         "express@5.3.0",
+        // For the TypeScript consumer check below.
+        "@types/express@5.0.6",
+        "@types/node@24.19.2",
       ],
       { cwd: folder, env, maxBuffer: 16 * 1024 * 1024 },
     );
@@ -149,6 +152,45 @@ describe("agent-kit quick start from the packed tarballs, in an empty folder", (
         true,
       );
     }
+  });
+
+  it("type-checks in a TypeScript consumer (NodeNext, strict)", { timeout: 120_000 }, async () => {
+    writeFileSync(
+      join(folder, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          target: "ES2023",
+          module: "NodeNext",
+          moduleResolution: "NodeNext",
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: ["node"],
+        },
+        files: ["typed.ts"],
+      }),
+    );
+    const typed = `import { DatabaseSync } from "node:sqlite";
+import { createAgentKit, QuotaExceededError, type AgentUser } from "@amp/agent-kit";
+import { expressAdapter } from "@amp/agent-kit/express";
+import { sqliteStorage } from "@amp/agent-kit/sqlite";
+const kit = await createAgentKit({
+  marketplaceUrl: "http://localhost:4000", clientId: "c", agentId: "a", agentSlug: "s",
+  baseURL: "http://localhost:3001", secret: "x".repeat(32),
+  storage: sqliteStorage(new DatabaseSync(":memory:")), allowInsecureMarketplace: true,
+});
+const mp = expressAdapter(kit);
+const handler: import("express").RequestHandler = mp.chargeable("messages");
+const user: AgentUser | undefined = undefined;
+export { handler, user, QuotaExceededError };
+`;
+    writeFileSync(join(folder, "typed.ts"), typed);
+    await run(join(BIN, "tsc"), ["-p", folder], { cwd: folder, env });
+    // And a type error is reported (the check is real).
+    writeFileSync(join(folder, "typed.ts"), `${typed}const wrong: number = mp;\n`);
+    await expect(run(join(BIN, "tsc"), ["-p", folder], { cwd: folder, env })).rejects.toMatchObject({
+      stdout: expect.stringContaining("TS2322"),
+    });
   });
 
   it("signs the demo user in, charges a request, and answers 429 at the cap", {
