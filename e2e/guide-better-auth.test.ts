@@ -10,12 +10,12 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../../e2e/stack.ts";
-import { type DevProcess, startDev } from "./support/dev-process.ts";
-import { docBlock } from "./support/doc-blocks.ts";
-import { Browser } from "./support/oauth.ts";
+import { type DevProcess, startDev } from "../packages/marketplace/test/support/dev-process.ts";
+import { docBlock } from "../packages/marketplace/test/support/doc-blocks.ts";
+import { Browser } from "../packages/marketplace/test/support/oauth.ts";
+import { freePort } from "./stack.ts";
 
-const ROOT = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
+const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const GUIDE = readFileSync(join(ROOT, "docs/guides/better-auth.md"), "utf8");
 const CLI = join(ROOT, "packages/marketplace/src/cli.ts");
 const folder = mkdtempSync(join(tmpdir(), "amp-guide-better-auth-"));

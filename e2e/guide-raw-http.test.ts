@@ -11,11 +11,11 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { freePort } from "../../../e2e/stack.ts";
-import { type DevProcess, startDev } from "./support/dev-process.ts";
-import { docBlock } from "./support/doc-blocks.ts";
+import { type DevProcess, startDev } from "../packages/marketplace/test/support/dev-process.ts";
+import { docBlock } from "../packages/marketplace/test/support/doc-blocks.ts";
+import { freePort } from "./stack.ts";
 
-const ROOT = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
+const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const GUIDE = readFileSync(join(ROOT, "docs/guides/raw-http.md"), "utf8");
 const CLI = join(ROOT, "packages/marketplace/src/cli.ts");
 const folder = mkdtempSync(join(tmpdir(), "amp-guide-raw-http-"));
