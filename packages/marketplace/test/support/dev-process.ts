@@ -32,10 +32,12 @@ export function startDev(
   args: string[],
   options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number },
 ): Promise<DevProcess> {
+  // Its own process group: `npx` runs the bin as a grandchild that a signal to npx alone would orphan.
   const child = spawn(command, args, {
     cwd: options.cwd,
     env: options.env ?? process.env,
     stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
   });
   let out = "";
   let err = "";
@@ -47,8 +49,22 @@ export function startDev(
   });
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill("SIGTERM");
-    await once(child, "exit");
+    const exited = once(child, "exit");
+    try {
+      process.kill(-child.pid!, "SIGTERM"); // the whole group: npx, npm exec, the marketplace
+    } catch {
+      child.kill("SIGTERM");
+    }
+    await exited;
+    // Until every process of the group is gone (the marketplace closes its database on SIGTERM), at most 15 s.
+    for (const deadline = Date.now() + 15_000; Date.now() < deadline; ) {
+      try {
+        process.kill(-child.pid!, 0);
+      } catch {
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
   };
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
