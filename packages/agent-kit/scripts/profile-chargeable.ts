@@ -1,0 +1,163 @@
+/**
+ * Profiles what `chargeable()` adds to a request with many users (issue 13, agent side): USERS users signed in
+ * through a real OIDC sign-in (test/support/hostile-provider.ts), each with its own session, then the same
+ * Express endpoint with and without `chargeable()` under load, cycling through every user's cookie ("spread")
+ * and with one user ("hot"). The marketplace's consume is answered in-process (no network), so the numbers are
+ * agent-kit's own cost: session lookup, token lookup/decryption, client construction, body parsing.
+ *
+ *   npx tsx packages/agent-kit/scripts/profile-chargeable.ts            # USERS=1000 SECONDS=5 CONNECTIONS=32
+ *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx packages/agent-kit/scripts/profile-chargeable.ts
+ *
+ * The load generator runs in a child process so it does not share the agent's event loop. Not a test: numbers
+ * depend on the machine; compare the charged and plain runs of one invocation.
+ */
+import { fork } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { PGlite } from "@electric-sql/pglite";
+import express from "express";
+import { Browser } from "../../marketplace/test/support/oauth.ts";
+import { expressAdapter } from "../src/express.ts";
+import { createAgentKit } from "../src/index.ts";
+import { pgliteStorage } from "../src/storage/pglite.ts";
+import { HostileProvider } from "../test/support/hostile-provider.ts";
+
+if (process.argv[2] === "--load") {
+  // Child: autocannon against the agent, cookies cycled per request.
+  const { default: autocannon } = await import("autocannon");
+  process.on(
+    "message",
+    async (job: { url: string; cookies: string[]; seconds: number; connections: number }) => {
+      let i = 0;
+      const result = await autocannon({
+        url: job.url,
+        method: "POST",
+        connections: job.connections,
+        duration: job.seconds,
+        headers: { "content-type": "application/json", origin: new URL(job.url).origin },
+        body: "{}",
+        requests: [
+          {
+            setupRequest: (req) => ({
+              ...req,
+              headers: { ...req.headers, cookie: job.cookies[i++ % job.cookies.length]! },
+            }),
+          },
+        ],
+      });
+      process.send!({
+        rps: result.requests.average,
+        p50: result.latency.p50,
+        p99: result.latency.p99,
+        non2xx: result.non2xx,
+        errors: result.errors,
+      });
+      process.exit(0);
+    },
+  );
+} else {
+  const USERS = Number(process.env.USERS ?? 1000);
+  const SECONDS = Number(process.env.SECONDS ?? 5);
+  const CONNECTIONS = Number(process.env.CONNECTIONS ?? 32);
+
+  const provider = await HostileProvider.start();
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const agentUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const consumed = { n: 0 };
+  // The marketplace's consume, answered in-process: only agent-kit's own work is measured.
+  const fetchImpl: typeof fetch = async (input, init) => {
+    const url = String(input instanceof Request ? input.url : input);
+    if (url.endsWith("/consume")) {
+      consumed.n++;
+      const body = JSON.parse(String(init?.body));
+      return Response.json({
+        requestId: "r",
+        timestamp: new Date().toISOString(),
+        statusCode: 200,
+        status: "success",
+        error: null,
+        data: {
+          clientReqId: body.clientReqId,
+          metricSlug: "messages",
+          kind: "rolling",
+          delta: 1,
+          used: 1,
+          effectiveQuota: null,
+          remaining: null,
+          resetsAt: null,
+        },
+      });
+    }
+    return fetch(input, init);
+  };
+  const pglite = await PGlite.create();
+  const kit = await createAgentKit({
+    marketplaceUrl: provider.base,
+    allowInsecureMarketplace: true,
+    agentId: "agent-1",
+    agentSlug: "agent-one",
+    clientId: provider.clientId,
+    baseURL: agentUrl,
+    secret: "profile-secret-0123456789abcdefghijklmnop",
+    storage: pgliteStorage(pglite),
+    callbackRateLimit: { max: 1_000_000, windowSeconds: 60 },
+    fetch: fetchImpl,
+  });
+  const mp = expressAdapter(kit);
+  const app = express();
+  app.use(mp.router());
+  app.use(express.json());
+  app.post("/api/plain", mp.requireUser(), (_req, res) => void res.json({ answer: "ok" }));
+  app.post(
+    "/api/chat",
+    mp.requireUser(),
+    mp.chargeable("messages"),
+    (_req, res) => void res.json({ answer: "ok" }),
+  );
+  server.on("request", app);
+
+  const started = performance.now();
+  const cookies: string[] = [];
+  for (let i = 0; i < USERS; i++) {
+    provider.behaviour = {
+      claims: { sub: `user-${i}`, email: `user-${i}@example.com` },
+      userinfoSub: `user-${i}`,
+      userinfoClaims: { email: `user-${i}@example.com` },
+    };
+    const browser = new Browser(agentUrl);
+    const start = await browser.fetch("/api/auth/sign-in/marketplace");
+    const authorize = await browser.fetch(start.headers.get("location")!);
+    const callback = await browser.fetch(authorize.headers.get("location")!);
+    if (callback.status !== 303)
+      throw new Error(`sign-in ${i} answered ${callback.status}: ${await callback.text()}`);
+    cookies.push([...browser.cookies].map(([k, v]) => `${k}=${v}`).join("; "));
+  }
+  console.log(`${USERS} users signed in in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+
+  const load = (path: string, set: string[]) =>
+    new Promise<{ rps: number; p50: number; p99: number; non2xx: number; errors: number }>((resolve) => {
+      const child = fork(new URL(import.meta.url).pathname, ["--load"], { execArgv: ["--import", "tsx"] });
+      child.once("message", (m) => resolve(m as never));
+      child.send({ url: `${agentUrl}${path}`, cookies: set, seconds: SECONDS, connections: CONNECTIONS });
+    });
+  // A short warm-up over every user: JIT, and each user's first (cold) request.
+  await load("/api/chat", cookies);
+  const rows: Record<string, unknown>[] = [];
+  for (const [name, set] of [
+    ["spread", cookies],
+    ["hot", cookies.slice(0, 1)],
+  ] as const) {
+    const plain = await load("/api/plain", set);
+    const charged = await load("/api/chat", set);
+    rows.push({ case: `${name} plain`, ...plain });
+    rows.push({ case: `${name} charged`, ...charged, "added p50 ms": charged.p50 - plain.p50 });
+  }
+  console.table(rows);
+  console.log(`consumes answered: ${consumed.n}; RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`);
+  server.closeAllConnections();
+  server.close();
+  await provider.close();
+  await pglite.close();
+  process.exit(0);
+}
