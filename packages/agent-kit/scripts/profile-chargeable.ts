@@ -5,7 +5,7 @@
  * and with one user ("hot"). The marketplace's consume is answered in-process (no network), so the numbers are
  * agent-kit's own cost: session lookup, token lookup/decryption, client construction, body parsing.
  *
- *   npx tsx packages/agent-kit/scripts/profile-chargeable.ts            # USERS=1000 SECONDS=5 CONNECTIONS=32
+ *   npx tsx packages/agent-kit/scripts/profile-chargeable.ts   # USERS=1000 SECONDS=5 CONNECTIONS=32 ROUNDS=3
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx packages/agent-kit/scripts/profile-chargeable.ts
  *
  * The load generator runs in a child process so it does not share the agent's event loop. Not a test: numbers
@@ -59,6 +59,7 @@ if (process.argv[2] === "--load") {
   const USERS = Number(process.env.USERS ?? 1000);
   const SECONDS = Number(process.env.SECONDS ?? 5);
   const CONNECTIONS = Number(process.env.CONNECTIONS ?? 32);
+  const ROUNDS = Number(process.env.ROUNDS ?? 3);
 
   const provider = await HostileProvider.start();
   const server = createServer();
@@ -143,15 +144,34 @@ if (process.argv[2] === "--load") {
     });
   // A short warm-up over every user: JIT, and each user's first (cold) request.
   await load("/api/chat", cookies);
+  // Plain and charged alternate, ROUNDS times each; the median of each figure is reported, so a burst of load
+  // from elsewhere on the machine moves one round, not the comparison.
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const rows: Record<string, unknown>[] = [];
   for (const [name, set] of [
     ["spread", cookies],
     ["hot", cookies.slice(0, 1)],
   ] as const) {
-    const plain = await load("/api/plain", set);
-    const charged = await load("/api/chat", set);
+    const runs = {
+      plain: [] as Awaited<ReturnType<typeof load>>[],
+      charged: [] as Awaited<ReturnType<typeof load>>[],
+    };
+    for (let round = 0; round < ROUNDS; round++) {
+      runs.plain.push(await load("/api/plain", set));
+      runs.charged.push(await load("/api/chat", set));
+    }
+    const summary = (r: Awaited<ReturnType<typeof load>>[]) => ({
+      rps: Math.round(median(r.map((x) => x.rps))),
+      p50: median(r.map((x) => x.p50)),
+      p99: median(r.map((x) => x.p99)),
+      non2xx: r.reduce((n, x) => n + x.non2xx, 0),
+      errors: r.reduce((n, x) => n + x.errors, 0),
+    });
+    const plain = summary(runs.plain);
+    const charged = summary(runs.charged);
+    const added = runs.charged.map((c, i) => c.p50 - runs.plain[i]!.p50);
     rows.push({ case: `${name} plain`, ...plain });
-    rows.push({ case: `${name} charged`, ...charged, "added p50 ms": charged.p50 - plain.p50 });
+    rows.push({ case: `${name} charged`, ...charged, "added p50 ms (median of rounds)": median(added) });
   }
   console.table(rows);
   console.log(`consumes answered: ${consumed.n}; RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`);
