@@ -28,7 +28,13 @@ if (process.argv[2] === "--load") {
   process.on(
     "message",
     async (job: { url: string; cookies: string[]; seconds: number; connections: number }) => {
-      let i = 0;
+      // Each user's cookies, kept up to date as a browser would: better-auth refreshes its signed session cache
+      // cookie (`agent.session_data`, 60 s) on a request that had to read the session from the database.
+      const jars = job.cookies.map(
+        (c) => new Map(c.split("; ").map((p) => p.split(/=(.*)/s).slice(0, 2) as [string, string])),
+      );
+      const cookieOf = (user: number) => [...jars[user]!].map(([k, v]) => `${k}=${v}`).join("; ");
+      let next = 0;
       const result = await autocannon({
         url: job.url,
         method: "POST",
@@ -38,10 +44,20 @@ if (process.argv[2] === "--load") {
         body: "{}",
         requests: [
           {
-            setupRequest: (req) => ({
-              ...req,
-              headers: { ...req.headers, cookie: job.cookies[i++ % job.cookies.length]! },
-            }),
+            setupRequest: (req, context) => {
+              const user = next++ % jars.length;
+              (context as { user?: number }).user = user;
+              return { ...req, headers: { ...req.headers, cookie: cookieOf(user) } };
+            },
+            onResponse: (_status, _body, context, headers) => {
+              const user = (context as { user?: number }).user;
+              const setCookie = (headers as Record<string, string | string[] | undefined>)["set-cookie"];
+              if (user === undefined || !setCookie) return;
+              for (const line of Array.isArray(setCookie) ? setCookie : [setCookie]) {
+                const [name, value] = line.split(";")[0]!.split(/=(.*)/s) as [string, string];
+                jars[user]!.set(name.trim(), value);
+              }
+            },
           },
         ],
       });
