@@ -21,7 +21,12 @@ beforeAll(async () => {
 });
 afterAll(() => t?.close());
 
-const audit = async (query: string) => (await call(admin, "GET", `/admin/audit?${query}`)).body.data as any[];
+interface AuditRow {
+  action: string;
+  after: Record<string, unknown>;
+}
+const audit = async (query: string) =>
+  (await call<AuditRow[]>(admin, "GET", `/admin/audit?${query}`)).body.data;
 
 describe("agents: partial update and status transitions", () => {
   it("PATCH changes only the fields sent; POST (full update) still resets omitted ones", async () => {
