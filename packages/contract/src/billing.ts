@@ -231,6 +231,8 @@ export const SubscriptionDtoSchema = z.object({
   currentPeriodEnd: iso.nullable(),
   cancelAtPeriodEnd: z.boolean(),
   canceledAt: iso.nullable(),
+  /** A plan change that takes effect at `currentPeriodEnd` (a downgrade to a free tier); null when none. */
+  scheduledTierId: z.string().nullable().default(null),
   tier: PricingTierDtoSchema,
   createdAt: iso,
   updatedAt: iso,
@@ -243,6 +245,23 @@ export const CheckoutResultSchema = z.discriminatedUnion("status", [
   z.object({ status: z.literal("redirect"), url: z.string() }),
 ]);
 export type CheckoutResult = z.infer<typeof CheckoutResultSchema>;
+
+/** `POST /me/subscriptions/:agentId/plan`: change the live plan to `tierId`. */
+export const ChangePlanBodySchema = z.strictObject({
+  tierId: z.string().min(1).max(200),
+  returnUrl: z.url().max(2048),
+});
+/** Upgrades act now (free) or go through checkout (paid); a move to a free tier waits for the period end. */
+export const ChangePlanResultSchema = z.discriminatedUnion("status", [
+  ...CheckoutResultSchema.options,
+  z.object({
+    status: z.literal("scheduled"),
+    subscriptionId: z.string(),
+    effectiveAt: iso,
+    returnUrl: z.string(),
+  }),
+]);
+export type ChangePlanResult = z.infer<typeof ChangePlanResultSchema>;
 
 /** How long, and how often, a client polls `GET /me/subscriptions/:agentId` after a checkout return. */
 export const CHECKOUT_POLL = { intervalMs: 1_500, timeoutMs: 15_000 } as const;

@@ -165,6 +165,8 @@ export const subscriptions = pgTable("user_agent_subscriptions", {
   currentPeriodEnd: ts("currentPeriodEnd"),
   trialEndsAt: ts("trialEndsAt"),
   cancelAtPeriodEnd: boolean("cancelAtPeriodEnd").notNull().default(false),
+  /** The tier that replaces this one at `currentPeriodEnd` (a scheduled downgrade to a free tier). */
+  scheduledTierId: text("scheduledTierId"),
   canceledAt: ts("canceledAt"),
   stripeStateAt: ts("stripeStateAt"),
   createdAt: ts("createdAt").notNull().defaultNow(),
