@@ -14,6 +14,19 @@ export const AGENT_STATUSES = ["draft", "coming_soon", "active", "inactive"] as 
 export const AgentStatusSchema = z.enum(AGENT_STATUSES);
 export type AgentStatus = z.infer<typeof AgentStatusSchema>;
 
+/**
+ * Statuses an agent may move to (`POST`/`PATCH /agents/:id`; DELETE is the
+ * move to `inactive`). A live agent is only taken down (`inactive`), never
+ * sent back to draft or "coming soon" under its subscribers; an inactive
+ * agent may come back in any status.
+ */
+export const AGENT_STATUS_TRANSITIONS: Record<AgentStatus, readonly AgentStatus[]> = {
+  draft: ["draft", "coming_soon", "active", "inactive"],
+  coming_soon: ["coming_soon", "draft", "active", "inactive"],
+  active: ["active", "inactive"],
+  inactive: ["inactive", "draft", "coming_soon", "active"],
+};
+
 /** The fields of an agent an operator sets, without defaults (shared by create/full update and PATCH). */
 const agentFields = {
   name: z.string().trim().min(1).max(120),
@@ -95,6 +108,8 @@ export const CreatedAgentDtoSchema = z.object({
   oauthClientId: z.string(),
   redirectUris: z.array(z.string()),
 });
+
+export type CreatedAgentDto = z.infer<typeof CreatedAgentDtoSchema>;
 
 export const AgentListQuerySchema = z.strictObject({
   cursor: z.string().max(200).optional(),

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import {
+  AGENT_STATUS_TRANSITIONS,
   type AgentDto,
   AgentDtoSchema,
   type AgentInputSchema,
@@ -18,18 +19,8 @@ type AgentRow = typeof agents.$inferSelect;
 type AgentInput = z.output<typeof AgentInputSchema>;
 type AgentPatch = z.output<typeof AgentPatchSchema>;
 
-/**
- * Statuses an agent may move to (`POST`/`PATCH /agents/:id`; DELETE is the
- * same move to `inactive`). A live agent is only taken down (`inactive`),
- * never sent back to draft or "coming soon" under its subscribers; an
- * inactive agent may come back in any status.
- */
-export const TRANSITIONS: Record<AgentStatus, readonly AgentStatus[]> = {
-  draft: ["draft", "coming_soon", "active", "inactive"],
-  coming_soon: ["coming_soon", "draft", "active", "inactive"],
-  active: ["active", "inactive"],
-  inactive: ["inactive", "draft", "coming_soon", "active"],
-};
+/** The contract's transition table (shared with the console). */
+export const TRANSITIONS = AGENT_STATUS_TRANSITIONS;
 /** Statuses the public catalog shows. */
 export const LISTED: AgentStatus[] = ["active", "coming_soon"];
 
