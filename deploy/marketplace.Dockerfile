@@ -9,7 +9,15 @@ COPY packages/telemetry/package.json packages/telemetry/
 COPY packages/marketplace/package.json packages/marketplace/
 COPY packages/agent-kit/package.json packages/agent-kit/
 COPY apps/agent/package.json apps/agent/
+COPY apps/marketplace-web/package.json apps/marketplace-web/
 RUN npm ci --no-audit --no-fund
+
+# The marketplace's web app (served by the marketplace process from apps/marketplace-web/dist).
+FROM deps AS web
+COPY tsconfig.base.json ./
+COPY packages/contract packages/contract
+COPY apps/marketplace-web apps/marketplace-web
+RUN node_modules/.bin/vite build apps/marketplace-web --logLevel warn
 
 FROM node:24-slim
 ENV NODE_ENV=production MARKETPLACE_HOST=0.0.0.0 MARKETPLACE_PORT=4000
@@ -20,6 +28,7 @@ COPY packages/contract packages/contract
 COPY packages/db packages/db
 COPY packages/telemetry packages/telemetry
 COPY packages/marketplace packages/marketplace
+COPY --from=web /app/apps/marketplace-web/dist apps/marketplace-web/dist
 USER node
 EXPOSE 4000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s CMD node -e "fetch('http://127.0.0.1:4000/health').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"

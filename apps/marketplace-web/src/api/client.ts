@@ -83,11 +83,15 @@ export async function authCall<T>(path: string, body: unknown): Promise<T> {
   return json as T;
 }
 
-/** The marketplace's hosted sign-in page, returning to `next` (a path of this app) afterwards. */
+/**
+ * The marketplace's hosted sign-in page, returning to `next` (a path of this app) afterwards. Served
+ * cross-origin, the app passes its own absolute URL (the marketplace allows MARKETPLACE_UI_ORIGIN).
+ */
 export function signInUrl(next: string = currentPath()): string {
-  return `${API_BASE}/sign-in?next=${encodeURIComponent(next)}`;
+  return `${API_BASE}/sign-in?next=${encodeURIComponent(returnTo(next))}`;
 }
 export function signUpUrl(next: string = currentPath()): string {
-  return `${API_BASE}/sign-up?next=${encodeURIComponent(next)}`;
+  return `${API_BASE}/sign-up?next=${encodeURIComponent(returnTo(next))}`;
 }
 const currentPath = () => `${location.pathname}${location.search}`;
+const returnTo = (path: string) => (API_BASE ? `${location.origin}${path}` : path);

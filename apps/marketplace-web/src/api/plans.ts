@@ -21,6 +21,9 @@ export function usePlanActions(agentId: string) {
     onSuccess: (result) => {
       // Paid plans continue at Stripe Checkout (or the development checkout); the page leaves.
       if (result.status === "redirect") window.location.assign(result.url);
+      // A free plan is active now: back to whoever sent the user here (an agent's upgrade link), if not here.
+      else if (result.status === "active" && !isHere(result.returnUrl))
+        window.location.assign(result.returnUrl);
       else return refresh();
     },
   });
@@ -34,3 +37,8 @@ export function usePlanActions(agentId: string) {
   });
   return { changePlan, cancel, resume };
 }
+
+const isHere = (url: string) => {
+  const target = new URL(url, window.location.href);
+  return target.origin === window.location.origin && target.pathname === window.location.pathname;
+};

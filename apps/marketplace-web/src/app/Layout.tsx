@@ -1,7 +1,7 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, NavLink, Outlet, useLocation, useNavigate } from "react-router";
-import { authCall, signInUrl, signUpUrl } from "../api/client.ts";
+import { API_BASE, authCall, signInUrl, signUpUrl } from "../api/client.ts";
 import { useMe } from "../api/queries.ts";
 
 /** The frame of every page: header with navigation, the page, a footer. */
@@ -51,12 +51,14 @@ export function Layout() {
         <Outlet />
       </main>
       <footer className="footer">
-        <nav aria-label="Footer">
-          <Link to="/">Catalog</Link>
-          <Link to="/account">Account</Link>
-          <a href="/docs">API reference</a>
-        </nav>
-        <span className="muted">Agent Marketplace</span>
+        <div className="footer-inner">
+          <nav aria-label="Footer">
+            <Link to="/">Catalog</Link>
+            <Link to="/account">Account</Link>
+            <a href={`${API_BASE}/docs`}>API reference</a>
+          </nav>
+          <span className="muted">Agent Marketplace</span>
+        </div>
       </footer>
     </div>
   );

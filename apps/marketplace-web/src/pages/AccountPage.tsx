@@ -80,7 +80,8 @@ function SubscriptionCard({ subscription: s, agent }: { subscription: Subscripti
           <div>
             <h3>{agent ? <Link to={`/agent/${agent.slug}`}>{name}</Link> : name}</h3>
             <p>
-              <strong data-testid="plan-name">{s.tier.tierName}</strong> · {formatPrice(s.tier)}{" "}
+              <strong data-testid="plan-name">{s.tier.tierName}</strong>
+              {s.tier.isFree ? " " : ` · ${formatPrice(s.tier)} `}
               <StatusBadge subscription={s} />
             </p>
           </div>

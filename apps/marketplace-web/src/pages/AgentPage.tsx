@@ -1,5 +1,5 @@
 import type { AgentDto, SubscriptionDto } from "@amp/contract";
-import { Link, useParams } from "react-router";
+import { Link, useParams, useSearchParams } from "react-router";
 import { signInUrl } from "../api/client.ts";
 import { usePlanActions } from "../api/plans.ts";
 import { type TierWithQuotas, useAgent, useMe, usePricing, useSubscriptions } from "../api/queries.ts";
@@ -22,6 +22,9 @@ export function AgentPage() {
 
 function AgentDetails({ agent }: { agent: AgentDto }) {
   const pricing = usePricing(agent.id);
+  // An agent's upgrade link names where to come back to (`?returnUrl=`); the marketplace checks it.
+  const [params] = useSearchParams();
+  const returnUrl = params.get("returnUrl") ?? `${window.location.origin}/account`;
   const { me } = useMe();
   const subscriptions = useSubscriptions(Boolean(me));
   const live = subscriptions.data?.find(
@@ -91,6 +94,7 @@ function AgentDetails({ agent }: { agent: AgentDto }) {
                 metrics={pricing.data.metrics}
                 live={live}
                 signedIn={Boolean(me)}
+                returnUrl={returnUrl}
               />
             ))}
           </div>
@@ -106,6 +110,7 @@ function PlanCard(props: {
   metrics: NonNullable<ReturnType<typeof usePricing>["data"]>["metrics"];
   live: SubscriptionDto | undefined;
   signedIn: boolean;
+  returnUrl: string;
 }) {
   const { tier, quotas } = props.entry;
   const lines = quotaLines(tier, props.metrics, quotas);
@@ -149,9 +154,17 @@ function PlanCard(props: {
           Starts {props.live?.currentPeriodEnd ? formatDate(props.live.currentPeriodEnd) : "at period end"}
         </p>
       ) : props.signedIn ? (
-        <ChooseButton agent={props.agent} tierId={tier.id} label={chooseLabel(tier.isFree, props.live)} />
+        <ChooseButton
+          agent={props.agent}
+          tierId={tier.id}
+          label={chooseLabel(tier.isFree, props.live)}
+          returnUrl={props.returnUrl}
+        />
       ) : (
-        <a className="btn btn-primary btn-block" href={signInUrl(`/agent/${props.agent.slug}#plans`)}>
+        <a
+          className="btn btn-primary btn-block"
+          href={signInUrl(`${location.pathname}${location.search}#plans`)}
+        >
           Sign in to subscribe
         </a>
       )}
@@ -162,7 +175,7 @@ function PlanCard(props: {
 const chooseLabel = (free: boolean, live: SubscriptionDto | undefined) =>
   !live ? (free ? "Start free" : "Subscribe") : free ? "Switch to this plan" : "Upgrade";
 
-function ChooseButton(props: { agent: AgentDto; tierId: string; label: string }) {
+function ChooseButton(props: { agent: AgentDto; tierId: string; label: string; returnUrl: string }) {
   const { changePlan } = usePlanActions(props.agent.id);
   return (
     <>
@@ -171,9 +184,7 @@ function ChooseButton(props: { agent: AgentDto; tierId: string; label: string })
         type="button"
         className="btn btn-primary btn-block"
         disabled={changePlan.isPending}
-        onClick={() =>
-          changePlan.mutate({ tierId: props.tierId, returnUrl: `${window.location.origin}/account` })
-        }
+        onClick={() => changePlan.mutate({ tierId: props.tierId, returnUrl: props.returnUrl })}
       >
         {changePlan.isPending ? "Working…" : props.label}
       </button>
