@@ -59,7 +59,7 @@ describe("agents: partial update and status transitions", () => {
     for (const body of [{ bogus: 1 }, {}, { status: "published" }, { redirectUris: [] }]) {
       const refused = await call(admin, "PATCH", `/agents/${id}`, body);
       expect(refused.status, JSON.stringify(body)).toBe(400);
-      expect(refused.body.error.code).toBe("BAD_REQUEST");
+      expect(refused.body.error?.code).toBe("BAD_REQUEST");
     }
     expect((await call(admin, "GET", `/agents/${id}`)).body.data).toMatchObject({
       tagline: "New tagline",
@@ -94,7 +94,7 @@ describe("agents: partial update and status transitions", () => {
     for (const to of ["draft", "coming_soon"]) {
       const refused = await status(to);
       expect(refused.status).toBe(422);
-      expect(refused.body.error.message).toContain("allowed: active, inactive");
+      expect(refused.body.error?.message).toContain("allowed: active, inactive");
     }
     const inactive = await status("inactive");
     expect(inactive.status).toBe(200);

@@ -59,7 +59,6 @@ export function SubscriptionsPage() {
                 <span className={sub.status === "active" ? "badge badge-good" : "badge badge-muted"}>
                   {sub.status}
                 </span>
-                {open === sub.id && <SubscriptionDetail id={sub.id} />}
               </div>
               <div className="row-actions">
                 <button
@@ -71,6 +70,11 @@ export function SubscriptionsPage() {
                   {open === sub.id ? "Close" : "Usage & addons"}
                 </button>
               </div>
+              {open === sub.id && (
+                <div className="row-detail">
+                  <SubscriptionDetail id={sub.id} />
+                </div>
+              )}
             </li>
           ))}
           {subs.data?.length === 0 && <li className="muted">No subscriptions match.</li>}
