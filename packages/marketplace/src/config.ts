@@ -27,6 +27,7 @@ const EnvSchema = z.object({
   MARKETPLACE_HOST: z.string().min(1).default("127.0.0.1"),
   MARKETPLACE_BASE_URL: z.url().optional(),
   MARKETPLACE_UI_ORIGIN: z.url().optional(),
+  MARKETPLACE_WEB_DIR: z.string().min(1).optional(),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
@@ -86,6 +87,8 @@ export interface Config {
   /** Origin of the marketplace web UI when it is served elsewhere (cross-origin cookies). */
   uiOrigin: string | undefined;
   crossOriginCookies: boolean;
+  /** The built web app the marketplace serves (same-origin setup). */
+  webDir: string;
   database: { url: string } | { dataDir: string } | { memory: true };
   databasePoolSize: number;
   dataDir: string;
@@ -175,6 +178,9 @@ export function loadConfig(
     issuer: `${baseUrl}/api/auth`,
     uiOrigin,
     crossOriginCookies: uiOrigin !== undefined && uiOrigin !== new URL(baseUrl).origin,
+    webDir: resolve(
+      e.MARKETPLACE_WEB_DIR ?? fileURLToPath(new URL("../../../apps/marketplace-web/dist", import.meta.url)),
+    ),
     database: e.DATABASE_URL
       ? { url: e.DATABASE_URL }
       : overrides.memoryDatabase
