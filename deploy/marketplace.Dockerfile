@@ -3,7 +3,8 @@
 #   docker build -f deploy/marketplace.Dockerfile -t marketplace .
 # Not built in this repository's CI (no Docker engine there); see docs/guides/packaging.md.
 
-# 1. Compile contract, db, telemetry, agent-kit and marketplace to JavaScript and pack them.
+# 1. Compile contract, db, telemetry, agent-kit and marketplace to JavaScript, build the marketplace's web
+#    app, and pack them.
 FROM node:24-slim AS pack
 WORKDIR /src
 COPY package.json package-lock.json ./
@@ -18,6 +19,8 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.base.json tsconfig.build.json ./
 COPY scripts scripts
 COPY packages packages
+# The marketplace's web app is built by pack:sdk and ships inside its tarball (web/).
+COPY apps/marketplace-web apps/marketplace-web
 RUN npm run pack:sdk
 
 # 2. Install the tarballs like any consumer would: plain JavaScript, public npm dependencies only.

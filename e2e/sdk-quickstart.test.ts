@@ -220,6 +220,20 @@ export { handler, user, QuotaExceededError };
     });
   });
 
+  it("the installed marketplace serves its web app from the tarball", async () => {
+    const mp = marketplace!.env.MARKETPLACE_API_URL;
+    // A browser navigation (the Browser stand-in sends a navigation's headers; Node's fetch cannot).
+    const page = await new Browser(mp).fetch("/");
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('<div id="root">');
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    const asset = await fetch(`${mp}${script}`);
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get("cache-control")).toContain("immutable");
+  });
+
   it("signs the demo user in, charges a request, and answers 429 at the cap", {
     timeout: 120_000,
   }, async () => {

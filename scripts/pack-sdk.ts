@@ -12,7 +12,16 @@
  * script.
  */
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -35,6 +44,8 @@ interface PublishConfig {
   peerDependencies?: Record<string, string>;
   /** Peers the app only needs for one entry point. */
   optionalPeers?: string[];
+  /** A Vite app (repository path) built and shipped in the package as `web/` (the marketplace's web app). */
+  webApp?: string;
 }
 interface Manifest {
   name: string;
@@ -94,7 +105,7 @@ export function publishedManifest(
     engines,
     exports: out,
     ...(bin ? { bin } : {}),
-    files: ["dist", ...ASSETS],
+    files: ["dist", ...ASSETS, ...(publishConfig.webApp ? ["web"] : [])],
     dependencies: deps,
     ...(Object.keys(peers).length ? { peerDependencies: peers } : {}),
     ...(publishConfig.optionalPeers?.length
@@ -105,6 +116,34 @@ export function publishedManifest(
         }
       : {}),
   };
+}
+
+function newestMtime(path: string): number {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let newest = 0;
+  for (const entry of readdirSync(path))
+    if (entry !== "dist" && entry !== "node_modules")
+      newest = Math.max(newest, newestMtime(join(path, entry)));
+  return newest;
+}
+
+/**
+ * Builds a web app for shipping (same-origin: no API base URL baked in) into dist/web/<name>, unless that
+ * build is newer than the app's sources and the contract it imports. Returns the build directory.
+ */
+function buildWebApp(app: string, name: string): string {
+  const out = join(ROOT, "dist/web", name);
+  const index = join(out, "index.html");
+  const newest = Math.max(newestMtime(join(ROOT, app)), newestMtime(join(ROOT, "packages/contract/src")));
+  if (existsSync(index) && statSync(index).mtimeMs > newest) return out;
+  console.log(`pack:sdk: building ${app}`);
+  execFileSync(
+    join(ROOT, "node_modules/.bin/vite"),
+    ["build", app, "--logLevel", "warn", "--outDir", out, "--emptyOutDir"],
+    { cwd: ROOT, stdio: "inherit", env: { ...process.env, VITE_MARKETPLACE_URL: "" } },
+  );
+  return out;
 }
 
 function readManifest(dir: string): Manifest {
@@ -130,6 +169,8 @@ function main() {
       const from = join(ROOT, "packages", dir, asset);
       if (existsSync(from)) cpSync(from, join(stage, asset), { recursive: true });
     }
+    const webApp = manifest.publishConfig?.webApp;
+    if (webApp) cpSync(buildWebApp(webApp, dir), join(stage, "web"), { recursive: true });
     writeFileSync(
       join(stage, "package.json"),
       `${JSON.stringify(publishedManifest(manifest, versions), null, 2)}\n`,

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { dirname, resolve, sep } from "node:path";
+import { existsSync } from "node:fs";
+import { dirname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { dataDirSecret } from "@amp/db";
 import type { TracingSettings } from "@amp/telemetry";
@@ -12,6 +13,14 @@ const HERE = dirname(fileURLToPath(import.meta.url));
  * working directory when running from an installed package (never inside node_modules).
  */
 const DATA_ROOT = HERE.split(sep).includes("node_modules") ? process.cwd() : resolve(HERE, "../../..");
+/**
+ * The web app's build: the package's own `web/` when it ships one (the packed tarball, `npm run pack:sdk`),
+ * else the repository's `apps/marketplace-web/dist`.
+ */
+const PACKAGED_WEB_DIR = resolve(HERE, "../web");
+const DEFAULT_WEB_DIR = existsSync(join(PACKAGED_WEB_DIR, "index.html"))
+  ? PACKAGED_WEB_DIR
+  : resolve(HERE, "../../../apps/marketplace-web/dist");
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const flag = (fallback: boolean) =>
@@ -178,9 +187,7 @@ export function loadConfig(
     issuer: `${baseUrl}/api/auth`,
     uiOrigin,
     crossOriginCookies: uiOrigin !== undefined && uiOrigin !== new URL(baseUrl).origin,
-    webDir: resolve(
-      e.MARKETPLACE_WEB_DIR ?? fileURLToPath(new URL("../../../apps/marketplace-web/dist", import.meta.url)),
-    ),
+    webDir: resolve(e.MARKETPLACE_WEB_DIR ?? DEFAULT_WEB_DIR),
     database: e.DATABASE_URL
       ? { url: e.DATABASE_URL }
       : overrides.memoryDatabase
