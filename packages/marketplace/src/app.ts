@@ -112,7 +112,14 @@ export function createMarketplace(deps: {
     baseUrl: config.baseUrl,
   };
   const metrics = new MarketplaceMetrics(() => database.poolStats());
-  const usage = new UsageService(tracedSql(timedSql(database.sql, metrics)), db, config.baseUrl);
+  const usage = new UsageService(tracedSql(timedSql(database.sql, metrics)), db, config.baseUrl, {
+    // PGlite has one backend: one batch at a time. PostgreSQL: a quarter of the pool, the rest for other routes.
+    maxInFlight: database.kind === "pglite" ? 1 : Math.max(1, Math.floor(config.databasePoolSize / 4)),
+    onRun: (operation, size, failed) => {
+      metrics.usageBatchSize.observe({ operation }, size);
+      if (failed) metrics.usageBatchFailures.inc({ operation });
+    },
+  });
   const webhooks = new StripeWebhooks(db, verifier, logger, metrics);
   const app = new Hono<AppEnv>();
 

@@ -35,6 +35,21 @@ export class MarketplaceMetrics {
     registers: [this.registry],
   });
 
+  readonly usageBatchSize = new Histogram({
+    name: "marketplace_usage_batch_size",
+    help: "Consumes or releases committed together in one transaction (group commit), by operation.",
+    labelNames: ["operation"] as const,
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+    registers: [this.registry],
+  });
+
+  readonly usageBatchFailures = new Counter({
+    name: "marketplace_usage_batch_failures_total",
+    help: "Group commits whose transaction failed as a whole; each of their items was retried alone.",
+    labelNames: ["operation"] as const,
+    registers: [this.registry],
+  });
+
   readonly tokenRequests = new Counter({
     name: "marketplace_oauth_token_requests_total",
     help: "Token endpoint requests by grant type, result (granted/failed) and RFC 6749 error.",
