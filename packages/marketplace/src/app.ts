@@ -114,12 +114,16 @@ export function createMarketplace(deps: {
   const metrics = new MarketplaceMetrics(() => database.poolStats());
   const usage = new UsageService(tracedSql(timedSql(database.sql, metrics)), db, config.baseUrl, {
     // PGlite has one backend: one batch at a time. PostgreSQL: a quarter of the pool, the rest for other routes.
-    maxInFlight: database.kind === "pglite" ? 1 : Math.max(1, Math.floor(config.databasePoolSize / 4)),
+    maxInFlight:
+      config.usageBatch.maxInFlight ??
+      (database.kind === "pglite" ? 1 : Math.max(1, Math.floor(config.databasePoolSize / 4))),
+    maxBatch: config.usageBatch.maxBatch,
     onRun: (operation, size, failed) => {
       metrics.usageBatchSize.observe({ operation }, size);
       if (failed) metrics.usageBatchFailures.inc({ operation });
     },
   });
+  metrics.observeUsageQueue(() => usage.queued);
   const webhooks = new StripeWebhooks(db, verifier, logger, metrics);
   const app = new Hono<AppEnv>();
 

@@ -79,6 +79,18 @@ export class MarketplaceMetrics {
     registers: [this.registry],
   });
 
+  /** `marketplace_usage_batch_queued`: consumes and releases waiting for a group-commit slot, read at scrape time. */
+  observeUsageQueue(queued: () => number) {
+    new Gauge({
+      name: "marketplace_usage_batch_queued",
+      help: "Consumes and releases waiting for a group-commit slot.",
+      registers: [this.registry],
+      collect() {
+        this.set(queued());
+      },
+    });
+  }
+
   /** @param poolStats the database pool's state, read at scrape time; PGlite has no pool and no pool gauges. */
   constructor(poolStats: () => PoolStats | null = () => null) {
     collectDefaultMetrics({ register: this.registry });

@@ -90,6 +90,11 @@ export class UsageService {
     });
   }
 
+  /** Consumes and releases waiting for a batch slot right now. */
+  get queued(): number {
+    return this.consumes.queued + this.releases.queued;
+  }
+
   async consume(call: UsageCall, body: ConsumeBody): Promise<UsageOutcome> {
     const metadata = body.metadata ? JSON.stringify(body.metadata) : null;
     const row = await this.consumes.submit({
