@@ -7,6 +7,7 @@ import {
   agentUser,
   bearerCall,
   type DemoAgent,
+  type Envelope,
   registerAgent,
   subscribeFree,
 } from "./support/billing.ts";
@@ -25,7 +26,8 @@ import { moved, scrape } from "./support/scrape.ts";
 const onPostgres = Boolean(process.env.TEST_DATABASE_URL);
 const METRICS_TOKEN = "metrics-token-for-the-batch-suite-0123456789";
 
-type Reply = Awaited<ReturnType<typeof bearerCall>>;
+// biome-ignore lint/suspicious/noExplicitAny: tests read envelopes loosely, as support/billing.ts does
+type Reply = { status: number; body: Envelope<any>; headers: Headers };
 
 describe.skipIf(!onPostgres)("group commit of consume and release (PostgreSQL)", () => {
   let t: TestMarketplace;
@@ -131,7 +133,7 @@ describe.skipIf(!onPostgres)("group commit of consume and release (PostgreSQL)",
     const clash = randomUUID();
     const oks = [randomUUID(), randomUUID(), randomUUID()];
     const kbs = Array.from({ length: 5 }, () => randomUUID());
-    const requests: [string, () => Promise<Reply>][] = [
+    const requests: (readonly [string, () => Promise<Reply>])[] = [
       ...oks.map(
         (id) => ["ok", () => consume(user.token, "messages", { delta: 1, clientReqId: id })] as const,
       ),
@@ -272,7 +274,7 @@ describe.skipIf(!onPostgres)("group commit of consume and release (PostgreSQL)",
         (await consume(user.token, "knowledge-bases", { delta: 1, clientReqId: randomUUID() })).status,
       ).toBe(200);
     const dup = { delta: 1, clientReqId: randomUUID() };
-    const requests: [string, () => Promise<Reply>][] = [
+    const requests: (readonly [string, () => Promise<Reply>])[] = [
       ...Array.from(
         { length: 4 },
         () =>
