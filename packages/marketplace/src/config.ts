@@ -27,7 +27,7 @@ const EnvSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
     .optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().positive().default(10),
-  /** Group commit of consume/release: batches running at once (default: a quarter of the pool; PGlite 1). */
+  /** Group commit of consume/release: batches running at once (default 2 on PostgreSQL, 1 on PGlite). */
   USAGE_BATCH_IN_FLIGHT: z.coerce.number().int().positive().optional(),
   /** Group commit of consume/release: most items in one transaction. */
   USAGE_BATCH_MAX: z.coerce.number().int().positive().max(10_000).default(256),
