@@ -11,6 +11,7 @@ import { join } from "node:path";
 import pg from "pg";
 import { openDatabase } from "../packages/marketplace/src/db/database.ts";
 import { migrate } from "../packages/marketplace/src/db/migrate.ts";
+import { marketplaceNodeOptions } from "../packages/marketplace/src/node-options.ts";
 import { Browser } from "../packages/marketplace/test/support/oauth.ts";
 import {
   load,
@@ -68,6 +69,7 @@ async function consumeScenario(
   const { agent, tokens } = await seedBench(seedDb, `http://localhost:${AGENT_PORT}`);
   if (backend === "pglite") await seedDb.close();
   const server = startProcess(["packages/marketplace/src/cli.ts", "serve"], {
+    NODE_OPTIONS: marketplaceNodeOptions(),
     MARKETPLACE_PORT: String(MP_PORT),
     RATE_LIMIT: "off",
     ...("url" in target
@@ -148,7 +150,13 @@ async function agentScenarios(databaseUrl: string) {
       "--demo-env-file",
       demoEnvFile,
     ],
-    { MARKETPLACE_PORT: String(MP_PORT), RATE_LIMIT: "off", DEV_CHECKOUT: "on", DATABASE_URL: databaseUrl },
+    {
+      NODE_OPTIONS: marketplaceNodeOptions(),
+      MARKETPLACE_PORT: String(MP_PORT),
+      RATE_LIMIT: "off",
+      DEV_CHECKOUT: "on",
+      DATABASE_URL: databaseUrl,
+    },
   );
   await waitFor(`http://127.0.0.1:${MP_PORT}/ready`, mp);
   while (!existsSync(demoEnvFile)) await new Promise((r) => setTimeout(r, 100));

@@ -12,7 +12,8 @@ COPY apps/agent/package.json apps/agent/
 RUN npm ci --no-audit --no-fund
 
 FROM node:24-slim
-ENV NODE_ENV=production MARKETPLACE_HOST=0.0.0.0 MARKETPLACE_PORT=4000
+# NODE_OPTIONS: packages/marketplace/src/node-options.ts (a 16 MB young generation: ~100 MB less RSS under load).
+ENV NODE_ENV=production MARKETPLACE_HOST=0.0.0.0 MARKETPLACE_PORT=4000 NODE_OPTIONS=--max-semi-space-size=16
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.base.json ./
