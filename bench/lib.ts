@@ -54,6 +54,12 @@ export async function load(opts: {
   };
 }
 
+const running = new Set<ChildProcess>();
+// A run that fails half-way must not leave its servers holding the bench's ports.
+process.once("exit", () => {
+  for (const child of running) child.kill("SIGTERM");
+});
+
 /** A server process of ours, with its output kept for diagnosis. */
 export function startProcess(
   args: string[],
@@ -67,6 +73,8 @@ export function startProcess(
     output: string[];
   };
   child.output = [];
+  running.add(child);
+  child.once("exit", () => running.delete(child));
   child.stdout!.on("data", (c) => child.output.push(String(c)));
   child.stderr!.on("data", (c) => child.output.push(String(c)));
   return child;
