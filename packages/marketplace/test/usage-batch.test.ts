@@ -207,6 +207,30 @@ describe.skipIf(!onPostgres)("group commit of consume and release (PostgreSQL)",
     expect((await counterEqualsLedger(user.userId, "messages")).counter).toBe(3 + 2 + won.body.data.delta);
   });
 
+  it("metadata travels through the batch's array parameters unchanged (quotes, backslashes, braces, NULL-ish text, unicode)", async () => {
+    const user = await agentUser(t, agent);
+    await subscribeFree(user, agent);
+    const samples: Record<string, unknown>[] = [
+      { q: 'say "hi"', b: 'back\\slash \\"', braces: "{a,b}", comma: "x,y" },
+      { nul: "NULL", empty: "", arr: ["{", "}", '"', ","], nested: { deep: [1, 2.5, null, true] } },
+      { unicode: "héllo — 日本 🎉", newline: "a\nb\tc" },
+    ];
+    const ids = samples.map(() => randomUUID());
+    const { results } = await inOneBatch(
+      "consume",
+      samples.map(
+        (metadata, i) => () => consume(user.token, "messages", { delta: 1, clientReqId: ids[i]!, metadata }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200]);
+    const { rows } = await db.query<{ clientReqId: string; metadata: unknown }>(
+      `SELECT "clientReqId", metadata FROM usage_ledger WHERE "clientReqId" = ANY($1)`,
+      [ids],
+    );
+    const stored = Object.fromEntries(rows.map((r) => [r.clientReqId, r.metadata]));
+    expect(ids.map((id) => stored[id])).toEqual(samples);
+  });
+
   it("a hot row: 80 consumes of one counter with 50 left in one batch — exactly 50 succeed", async () => {
     const user = await agentUser(t, agent);
     await subscribeFree(user, agent);
