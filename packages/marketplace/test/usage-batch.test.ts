@@ -231,6 +231,58 @@ describe.skipIf(!onPostgres)("group commit of consume and release (PostgreSQL)",
     expect(ids.map((id) => stored[id])).toEqual(samples);
   });
 
+  it("batches lock counters in key order: two listing the same counters in opposite orders never deadlock", async () => {
+    const users = [await agentUser(t, agent), await agentUser(t, agent)];
+    for (const u of users) await subscribeFree(u, agent);
+    // The database's own order of the counter keys (its collation decides, not JavaScript's).
+    const { rows: sorted } = await db.query<{ id: string }>(
+      "SELECT x AS id FROM unnest($1::text[]) x ORDER BY x",
+      [users.map((u) => u.userId)],
+    );
+    const [first, second] = sorted.map((r) => r.id) as [string, string];
+    const url = (t.mp.config.database as { url: string }).url;
+    const [c1, c2] = [new pg.Client({ connectionString: url }), new pg.Client({ connectionString: url })];
+    await c1.connect();
+    await c2.connect();
+    const batch = (client: pg.Client, ids: string[]) =>
+      client.query<{ ord: number; outcome: string }>(
+        "SELECT * FROM usage_consume_batch($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::jsonb[])",
+        [
+          ids.map(() => null),
+          ids,
+          ids.map(() => agent.id),
+          ids.map(() => "unlimited"),
+          ids.map(() => 1),
+          ids.map(() => randomUUID()),
+          ids.map(() => null),
+        ],
+      );
+    try {
+      await c1.query("BEGIN");
+      await batch(c1, [first]); // c1 holds the first counter
+      const { rows: pid } = await c2.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+      // Listed second-then-first: sorted, it waits for the first counter before touching the second.
+      const other = batch(c2, [second, first]);
+      for (let i = 0; ; i++) {
+        const { rows } = await db.query(
+          "SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'",
+          [pid[0]!.pid],
+        );
+        if (rows.length) break;
+        if (i > 300) throw new Error("the second batch never waited");
+        await sleep(10);
+      }
+      // Unsorted, the second batch would hold the second counter now, and this would deadlock.
+      await batch(c1, [second]);
+      await c1.query("COMMIT");
+      const { rows } = await other;
+      expect(rows.map((r) => r.outcome)).toEqual(["ok", "ok"]);
+    } finally {
+      await c1.end();
+      await c2.end();
+    }
+  });
+
   it("a hot row: 80 consumes of one counter with 50 left in one batch — exactly 50 succeed", async () => {
     const user = await agentUser(t, agent);
     await subscribeFree(user, agent);
