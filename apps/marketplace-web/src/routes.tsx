@@ -1,5 +1,6 @@
 import type { RouteObject } from "react-router";
 import { Layout } from "./app/Layout.tsx";
+import { consoleRoutes } from "./console/routes.tsx";
 import { AccountPage } from "./pages/AccountPage.tsx";
 import { AgentPage } from "./pages/AgentPage.tsx";
 import { CatalogPage } from "./pages/CatalogPage.tsx";
@@ -22,7 +23,7 @@ export const routes: RouteObject[] = [
       // Agents link here as their upgradeUrl (CONTRACT.md §8): the same agent page.
       { path: "pricing/:slug", element: <AgentPage /> },
       { path: "account", element: <AccountPage /> },
-      // console: { path: "console/*", children: consoleRoutes },
+      { path: "console", children: consoleRoutes },
       { path: "*", element: <NotFoundPage /> },
     ],
   },

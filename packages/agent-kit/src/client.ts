@@ -10,6 +10,7 @@ import {
 } from "@amp/contract";
 import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { z } from "zod";
+import type { BoundedCache } from "./cache.ts";
 import {
   MarketplaceError,
   MarketplaceUnavailableError,
@@ -21,7 +22,10 @@ import type { MarketplaceObserver, MarketplaceOperation } from "./observer.ts";
 import type { TokenManager } from "./tokens.ts";
 
 export interface ClientDeps {
+  /** The public marketplace URL (for links a browser follows). */
   marketplaceUrl: string;
+  /** Where this backend calls the marketplace API (the internal URL when set). */
+  apiUrl: string;
   agentId: string;
   agentSlug: string;
   tokens: TokenManager;
@@ -29,7 +33,7 @@ export interface ClientDeps {
   requestTimeoutMs: number;
   maxAttempts: number;
   tierCacheMs: number;
-  tierCache: Map<string, { value: SubscriptionDto; until: number }>;
+  tierCache: BoundedCache<string, { value: SubscriptionDto; until: number }>;
   observer?: MarketplaceObserver;
 }
 
@@ -93,9 +97,7 @@ export class MarketplaceClient {
   async getUsage(slug?: string): Promise<MetricUsageDto | MetricUsageDto[]> {
     const path = `/me/agents/${this.deps.agentId}/usage${slug ? `/${encodeURIComponent(slug)}` : ""}`;
     const response = await this.call("usage", "GET", path);
-    return slug
-      ? this.parse(response, MetricUsageDtoSchema)
-      : this.parse(response, z.array(MetricUsageDtoSchema));
+    return slug ? this.parse(response, MetricUsageDtoSchema) : this.parse(response, MetricUsageListSchema);
   }
 
   /** Boolean feature gate: on when the metric's effective quota is above zero (never a tier name). */
@@ -138,7 +140,7 @@ export class MarketplaceClient {
 
   private async parse<T extends z.ZodType>(response: Response, schema: T): Promise<z.infer<T>> {
     if (!response.ok) throw await marketplaceErrorFrom(response, this.upgradeUrl);
-    const parsed = successEnvelope(schema).safeParse(await response.json().catch(() => null));
+    const parsed = envelopeOf(schema).safeParse(await response.json().catch(() => null));
     if (!parsed.success)
       throw new MarketplaceError(
         "UNEXPECTED",
@@ -169,7 +171,7 @@ export class MarketplaceClient {
         kind: SpanKind.CLIENT,
         attributes: {
           "http.request.method": method,
-          "server.address": new URL(this.deps.marketplaceUrl).hostname,
+          "server.address": new URL(this.deps.apiUrl).hostname,
           "marketplace.operation": operation,
         },
       },
@@ -216,7 +218,7 @@ export class MarketplaceClient {
       };
       propagation.inject(context.active(), headers);
       try {
-        response = await this.deps.fetch(`${this.deps.marketplaceUrl}${path}`, {
+        response = await this.deps.fetch(`${this.deps.apiUrl}${path}`, {
           method,
           headers,
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -245,6 +247,23 @@ export class MarketplaceClient {
       return response;
     }
   }
+}
+
+const MetricUsageListSchema = z.array(MetricUsageDtoSchema);
+
+/**
+ * The success envelope of each response schema, built once. zod compiles a schema's parser on its first use,
+ * so building the envelope per response (as before) compiled it again for every call: the largest cost
+ * chargeable() added (scripts/profile-chargeable.ts).
+ */
+const envelopes = new WeakMap<z.ZodType, z.ZodType>();
+function envelopeOf(schema: z.ZodType): z.ZodType {
+  let envelope = envelopes.get(schema);
+  if (!envelope) {
+    envelope = successEnvelope(schema);
+    envelopes.set(schema, envelope);
+  }
+  return envelope;
 }
 
 // Looked up per use: a tracer taken before the SDK is (re)registered would keep the old one.

@@ -187,7 +187,7 @@ export function createMarketplace(deps: {
   api.route("/", usageRoutes(usage));
   api.route("/", catalogRoutes({ db, payments, checkout: checkoutDeps, devCheckout: config.devCheckout }));
   api.route("/", adminSubscriptionRoutes(db));
-  api.route("/", adminRoutes(db));
+  api.route("/", adminRoutes({ db, auth, usage, webhooks, locks: database.locks }));
   api.route("/", auditRoutes(db));
   app.route("/", api);
 

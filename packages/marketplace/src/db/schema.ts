@@ -31,6 +31,8 @@ export const user = pgTable("user", {
   image: text("image"),
   role: text("role"),
   banned: boolean("banned"),
+  banReason: text("banReason"),
+  banExpires: ts("banExpires"),
   createdAt: ts("createdAt").notNull(),
   updatedAt: ts("updatedAt").notNull(),
 });
