@@ -1,12 +1,17 @@
 import { randomBytes } from "node:crypto";
-import { dirname, resolve } from "node:path";
+import { dirname, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { dataDirSecret } from "@amp/db";
 import type { TracingSettings } from "@amp/telemetry";
 import { z } from "zod";
 import type { MetricsAccess } from "./metrics/route.ts";
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const HERE = dirname(fileURLToPath(import.meta.url));
+/**
+ * Where `.data/marketplace` lives by default: the repository root when running from its sources, the
+ * working directory when running from an installed package (never inside node_modules).
+ */
+const DATA_ROOT = HERE.split(sep).includes("node_modules") ? process.cwd() : resolve(HERE, "../../..");
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const flag = (fallback: boolean) =>
@@ -137,7 +142,7 @@ export function loadConfig(
   const e = parsed.data;
   const problems: string[] = [];
   const baseUrl = (e.MARKETPLACE_BASE_URL ?? `http://localhost:${e.MARKETPLACE_PORT}`).replace(/\/+$/, "");
-  const dataDir = resolve(e.MARKETPLACE_DATA_DIR ?? `${REPO_ROOT}/.data/marketplace`);
+  const dataDir = resolve(e.MARKETPLACE_DATA_DIR ?? `${DATA_ROOT}/.data/marketplace`);
 
   // A public (https) base URL is a real deployment whatever NODE_ENV says: nothing development-only applies.
   const deployed = e.NODE_ENV === "production" || baseUrl.startsWith("https://");

@@ -1,7 +1,7 @@
 import type { Child } from "hono/jsx";
 
 const STYLE = `
-:root{color-scheme:light;--ink:#1b1f24;--muted:#5b6470;--line:#d6dbe1;--brand:#3046c5;--bad:#b42318;--bg:#f6f7f9}
+a{color:var(--brand)}:root{color-scheme:light;--ink:#1b1f24;--muted:#5b6470;--line:#d6dbe1;--brand:#3046c5;--bad:#b42318;--bg:#f6f7f9}
 *{box-sizing:border-box}body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:var(--ink);background:var(--bg)}
 main{max-width:26rem;margin:3rem auto;padding:2rem;background:#fff;border:1px solid var(--line);border-radius:12px}
 h1{font-size:1.5rem;margin:0 0 1rem}p{margin:.5rem 0 1rem}.muted{color:var(--muted)}
