@@ -73,7 +73,14 @@ describe.skipIf(!runBrowser)("the reference agent's UX in a real browser", () =>
       await page.waitForURL(`${stack.marketplaceUrl}/sign-in**`);
       await page.getByLabel("Email").waitFor();
     };
+    /** Opens or folds the documents section (a <details>). */
+    const showDocuments = async (open: boolean) => {
+      const details = page.locator("details.documents");
+      if ((await details.evaluate((d) => (d as HTMLDetailsElement).open)) !== open)
+        await details.locator("summary").click();
+    };
     const openMenu = async () => {
+      if (await page.getByRole("region", { name: "Account" }).isVisible()) return;
       await page.getByRole("button", { name: /account menu/ }).click();
       await page.getByRole("region", { name: "Account" }).waitFor();
     };
@@ -95,12 +102,18 @@ describe.skipIf(!runBrowser)("the reference agent's UX in a real browser", () =>
       if (new URL(page.url()).pathname === "/consent")
         await page.getByRole("button", { name: "Allow" }).click();
       await page.waitForURL(`${stack.agentUrl}/**`);
-      await page.getByTestId("tier-badge").waitFor();
-      if (await page.getByRole("heading", { name: "Choose a plan" }).isVisible()) {
-        await page.getByRole("link", { name: "See plans" }).click();
-        await page.getByRole("button", { name: "Subscribe to Free" }).click();
-        await page.waitForURL(`${stack.agentUrl}/**`);
-      }
+      // A new user has no plan yet: the agent says so and links to the plans.
+      await page.getByRole("heading", { name: "Choose a plan" }).waitFor({ timeout: 20_000 });
+      await noSidewaysScroll();
+      await shot("choose-plan");
+      await page.getByRole("link", { name: "See plans" }).click();
+      await page.waitForURL(`${stack.marketplaceUrl}/pricing/kb-assistant**`);
+      // The server-rendered pricing page says "Choose Free"; the marketplace web app says "Start free".
+      await page
+        .getByRole("button", { name: /^(Choose Free|Start free)$/ })
+        .first()
+        .click();
+      await page.waitForURL(`${stack.agentUrl}/**`);
       await expect.poll(() => page.getByTestId("tier-badge").textContent(), { timeout: 20_000 }).toBe("Free");
       await noSidewaysScroll();
       await shot("signed-in");
@@ -135,9 +148,9 @@ describe.skipIf(!runBrowser)("the reference agent's UX in a real browser", () =>
       await page.getByLabel("Your question").fill("A second question");
       await page.getByLabel("Your question").press("Enter");
       release();
-      await page.unroute("**/api/kbs/*/ask");
       const answer = page.locator(".chat li.assistant").last();
       await answer.getByText("28 days of paid holiday").waitFor();
+      await page.unroute("**/api/kbs/*/ask");
       await page.getByRole("button", { name: "Ask", exact: true }).waitFor();
       expect(await page.getByRole("button", { name: "Ask", exact: true }).isEnabled()).toBe(true);
       expect(await page.locator(".chat li.user").count()).toBe(1);
@@ -176,6 +189,7 @@ describe.skipIf(!runBrowser)("the reference agent's UX in a real browser", () =>
     });
 
     it("documents can be listed, viewed, renamed and deleted", { timeout: 60_000 }, async () => {
+      await showDocuments(true);
       await page.getByLabel("Title").fill("Parking");
       await page.getByLabel("Paste text or Markdown").fill("Parking is free for bicycles.");
       await page.getByRole("button", { name: "Add document" }).click();
@@ -204,7 +218,8 @@ describe.skipIf(!runBrowser)("the reference agent's UX in a real browser", () =>
       await page.getByRole("button", { name: "View Bicycle parking" }).waitFor();
       // The rename is stored: a reload shows it.
       await page.reload();
-      await page.getByText("Documents (2)").click();
+      await page.getByText("Documents (2)").waitFor();
+      await showDocuments(true);
       await page.getByRole("button", { name: "View Bicycle parking" }).waitFor();
 
       await page.getByRole("button", { name: "Delete Bicycle parking" }).click();
@@ -216,7 +231,7 @@ describe.skipIf(!runBrowser)("the reference agent's UX in a real browser", () =>
     it("past the quota the question stays in the box and the upgrade prompt is at the composer", {
       timeout: 120_000,
     }, async () => {
-      await page.getByText("Documents (1)").click(); // fold the documents away, as a user would
+      await showDocuments(false); // fold the documents away, as a user would
       const question = page.getByLabel("Your question");
       const prompt = page.getByRole("link", { name: "Upgrade your plan" });
       for (let i = 0; i < 25 && !(await prompt.isVisible()); i++) {
@@ -243,7 +258,7 @@ describe.skipIf(!runBrowser)("the reference agent's UX in a real browser", () =>
       timeout: 60_000,
     }, async () => {
       await openMenu();
-      expect(await page.getByRole("link", { name: "Plan and usage" }).getAttribute("href")).toBe(
+      expect(await page.getByRole("link", { name: "Plan and usage", exact: true }).getAttribute("href")).toBe(
         `${stack.marketplaceUrl}/dashboard`,
       );
       expect(await page.getByRole("link", { name: "Compare plans" }).getAttribute("href")).toBe(

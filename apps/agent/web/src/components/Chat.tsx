@@ -115,11 +115,11 @@ export function Chat(props: { kbId: string; history: Message[]; onCite(c: Citati
             {m.role === "assistant" && typeof m.id === "number" ? (
               features.data?.voice ? (
                 <button type="button" className="link" onClick={() => speak(m.content)}>
-                  🔊 Read aloud
+                  Read aloud
                 </button>
               ) : (
                 <span className="locked" data-testid="voice-locked">
-                  🔒 Voice replies are on paid plans.
+                  Voice replies are on paid plans.
                 </span>
               )
             ) : null}

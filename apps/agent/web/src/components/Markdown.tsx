@@ -6,7 +6,15 @@ import ReactMarkdown, { type Components } from "react-markdown";
  * without handing this page to the target.
  */
 const components: Components = {
-  a: ({ node: _node, ...props }) => <a {...props} target="_blank" rel="noopener noreferrer" />,
+  // The URL filter empties unsafe hrefs (javascript: and the like): such a "link" is shown as its text.
+  a: ({ node: _node, href, children }) =>
+    href ? (
+      <a href={href} target="_blank" rel="noopener noreferrer">
+        {children}
+      </a>
+    ) : (
+      <span>{children}</span>
+    ),
   img: ({ node: _node, alt }) => <span className="muted">[image: {alt || "untitled"}]</span>,
 };
 
