@@ -194,7 +194,7 @@ function KbView({ kb }: { kb: Kb }) {
       <div className="row">
         <h2>{kb.name}</h2>
         <span className="spacer" />
-        <button type="button" className="danger" onClick={() => void remove()}>
+        <button type="button" className="danger small nowrap" onClick={() => void remove()}>
           Delete knowledge base
         </button>
       </div>
