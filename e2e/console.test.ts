@@ -99,6 +99,17 @@ describe.skipIf(!runBrowser)("the operator console (npm start + Chromium)", () =
     await page.getByRole("region", { name: "Status" }).getByText("Status: Active").waitFor();
     await expect.poll(() => publicStatus(slug)).toBe(200);
 
+    // The tier's presentation is editable (its price terms are not).
+    const editTier = page.getByRole("form", { name: "Edit tier Starter" });
+    await editTier.getByLabel("Features").fill("Email support, Cited answers");
+    await editTier.getByRole("button", { name: "Save tier" }).click();
+    await expect
+      .poll(async () => {
+        const tiers = await (await fetch(`${stack.marketplaceUrl}/agents/${agentId}/pricing`)).json();
+        return tiers.data?.[0]?.featuresIncluded;
+      })
+      .toEqual(["Email support", "Cited answers"]);
+
     // Partial edit: a description first, then only the tagline; the description stays.
     const details = page.getByRole("form", { name: "Details" });
     await details.getByLabel("Description").fill("Answers from the console.");
