@@ -9,6 +9,7 @@ COPY packages/telemetry/package.json packages/telemetry/
 COPY packages/marketplace/package.json packages/marketplace/
 COPY packages/agent-kit/package.json packages/agent-kit/
 COPY apps/agent/package.json apps/agent/
+COPY apps/marketplace-web/package.json apps/marketplace-web/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.base.json ./
 COPY packages packages

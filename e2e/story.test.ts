@@ -87,8 +87,10 @@ describe.skipIf(!runBrowser)("the whole system in a real browser (npm start + Ch
     // Upgrade on the marketplace (development checkout) and come back: Pro, no new sign-in.
     await page.getByRole("link", { name: "Upgrade your plan" }).click();
     await page.waitForURL(`${stack.marketplaceUrl}/pricing/kb-assistant**`);
+    const pro = page.getByRole("article", { name: "Pro plan" });
+    await pro.getByRole("button", { name: "Upgrade" }).waitFor();
     await shot("marketplace-pricing");
-    await page.getByRole("button", { name: "Subscribe to Pro" }).click();
+    await pro.getByRole("button", { name: "Upgrade" }).click();
     await page.getByText("Development checkout").waitFor();
     await shot("dev-checkout");
     await page.getByRole("button", { name: "Confirm (no charge)" }).click();
@@ -120,6 +122,7 @@ describe.skipIf(!runBrowser)("the whole system in a real browser (npm start + Ch
     );
     expect(overflow).toBeLessThanOrEqual(0);
     await phone.goto(`${stack.marketplaceUrl}/pricing/kb-assistant`);
+    await phone.getByRole("article", { name: "Pro plan" }).waitFor();
     expect(
       await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth),
     ).toBeLessThanOrEqual(0);

@@ -30,6 +30,15 @@ const publicAgentUrl = mode === "dev" ? `http://localhost:${webPort}` : agentUrl
  */
 const crossOriginPort = process.env.CROSS_ORIGIN_WEB_PORT ? Number(process.env.CROSS_ORIGIN_WEB_PORT) : null;
 const frontendOrigin = crossOriginPort ? `http://localhost:${crossOriginPort}` : null;
+/**
+ * The marketplace's web app cross-origin (`CROSS_ORIGIN_MARKETPLACE_UI_PORT=5321 npm start`): built against the
+ * marketplace's absolute URL and served from its own origin; the marketplace gets MARKETPLACE_UI_ORIGIN, so it
+ * answers CORS with credentials for that origin and sets SameSite=None; Secure cookies.
+ */
+const marketplaceUiPort = process.env.CROSS_ORIGIN_MARKETPLACE_UI_PORT
+  ? Number(process.env.CROSS_ORIGIN_MARKETPLACE_UI_PORT)
+  : null;
+const marketplaceUiOrigin = marketplaceUiPort ? `http://localhost:${marketplaceUiPort}` : null;
 /** Everything lives here; `STACK_DATA_DIR` lets tests run a stack beside the developer's. */
 const dataDir = resolve(process.env.STACK_DATA_DIR ?? join(ROOT, ".data"));
 const demoEnvFile = join(dataDir, "demo.env");
@@ -88,29 +97,36 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** Builds the web app when there is no build or the sources are newer. */
-function ensureWebBuild(outDir = "dist", apiBase = ""): Promise<void> {
-  const dist = join(ROOT, "apps/agent/web", outDir, "index.html");
-  const sources = [join(ROOT, "apps/agent/web/src"), join(ROOT, "packages/agent-kit/src")];
-  if (existsSync(dist) && statSync(dist).mtimeMs > Math.max(...sources.map(newestMtime)))
-    return Promise.resolve();
-  console.log("Building the agent's web app…");
+/** The two web apps the stack builds: the agent's, and the marketplace's own. */
+const WEB_APPS = {
+  agent: {
+    dir: "apps/agent/web",
+    sources: ["apps/agent/web/src", "packages/agent-kit/src"],
+    env: "VITE_API_BASE",
+  },
+  marketplace: {
+    dir: "apps/marketplace-web",
+    sources: ["apps/marketplace-web/src", "packages/contract/src"],
+    env: "VITE_MARKETPLACE_URL",
+  },
+} as const;
+
+/** Builds a web app when there is no build or the sources are newer. */
+function ensureWebBuild(app: keyof typeof WEB_APPS, outDir = "dist", apiBase = ""): Promise<void> {
+  const { dir, sources, env } = WEB_APPS[app];
+  const dist = join(ROOT, dir, outDir, "index.html");
+  const newest = Math.max(...sources.map((source) => newestMtime(join(ROOT, source))));
+  if (existsSync(dist) && statSync(dist).mtimeMs > newest) return Promise.resolve();
+  console.log(`Building the ${app}'s web app…`);
   return new Promise((resolveBuild, reject) => {
-    const args = [
-      "build",
-      "apps/agent/web",
-      "--logLevel",
-      "warn",
-      "--outDir",
-      join(ROOT, "apps/agent/web", outDir),
-    ];
+    const args = ["build", dir, "--logLevel", "warn", "--outDir", join(ROOT, dir, outDir)];
     const build = spawn(join(BIN, "vite"), args, {
       cwd: ROOT,
       stdio: "inherit",
-      env: { ...process.env, VITE_API_BASE: apiBase },
+      env: { ...process.env, [env]: apiBase },
     });
     build.on("exit", (code) =>
-      code === 0 ? resolveBuild() : reject(new Error(`web build failed (${code})`)),
+      code === 0 ? resolveBuild() : reject(new Error(`${app} web build failed (${code})`)),
     );
   });
 }
@@ -155,12 +171,18 @@ async function main() {
   process.once("SIGTERM", () => void stop(0));
   mkdirSync(dataDir, { recursive: true });
   const started = performance.now();
+  // One build at a time (two cores); the marketplace serves its app as soon as the build lands.
   const build =
     mode !== "start"
-      ? Promise.resolve()
-      : frontendOrigin
-        ? ensureWebBuild("dist-cross-origin", agentUrl)
-        : ensureWebBuild();
+      ? ensureWebBuild("marketplace")
+      : (frontendOrigin
+          ? ensureWebBuild("agent", "dist-cross-origin", agentUrl)
+          : ensureWebBuild("agent")
+        ).then(() =>
+          marketplaceUiOrigin
+            ? ensureWebBuild("marketplace", "dist-cross-origin", marketplaceUrl)
+            : ensureWebBuild("marketplace"),
+        );
 
   const watch = mode === "dev" ? ["watch"] : [];
   rmSync(demoEnvFile, { force: true });
@@ -183,6 +205,7 @@ async function main() {
       NODE_OPTIONS: marketplaceNodeOptions(),
       // The local demo buys Pro without Stripe; the marketplace refuses this behind https or in production.
       DEV_CHECKOUT: process.env.DEV_CHECKOUT ?? "on",
+      ...(marketplaceUiOrigin ? { MARKETPLACE_UI_ORIGIN: marketplaceUiOrigin } : {}),
     },
   );
   await waitFor(`${marketplaceUrl}/ready`);
@@ -199,6 +222,7 @@ async function main() {
   });
   await waitFor(`${agentUrl}/ready`);
   if (crossOriginPort) serveStatic(join(ROOT, "apps/agent/web/dist-cross-origin"), crossOriginPort);
+  if (marketplaceUiPort) serveStatic(join(ROOT, "apps/marketplace-web/dist-cross-origin"), marketplaceUiPort);
   if (mode === "dev") {
     run("web", join(BIN, "vite"), ["apps/agent/web", "--port", String(webPort), "--strictPort"], {
       AGENT_URL: agentUrl,
@@ -209,7 +233,7 @@ async function main() {
   Ready in ${((performance.now() - started) / 1000).toFixed(1)} s.
 
   Open the agent:      ${frontendOrigin ?? publicAgentUrl}${frontendOrigin ? `   (cross-origin: API at ${agentUrl})` : ""}
-  The marketplace:     ${marketplaceUrl}  (pricing: ${marketplaceUrl}/pricing/kb-assistant, API docs: ${marketplaceUrl}/docs)
+  The marketplace:     ${marketplaceUiOrigin ?? marketplaceUrl}  (catalog, agent pages, your account; API docs: ${marketplaceUrl}/docs)
 
   Demo user:           demo@example.com / demo-password   (on the Free plan)
   Platform admin:      admin@example.com / admin-password

@@ -97,9 +97,7 @@ export class MarketplaceClient {
   async getUsage(slug?: string): Promise<MetricUsageDto | MetricUsageDto[]> {
     const path = `/me/agents/${this.deps.agentId}/usage${slug ? `/${encodeURIComponent(slug)}` : ""}`;
     const response = await this.call("usage", "GET", path);
-    return slug
-      ? this.parse(response, MetricUsageDtoSchema)
-      : this.parse(response, z.array(MetricUsageDtoSchema));
+    return slug ? this.parse(response, MetricUsageDtoSchema) : this.parse(response, MetricUsageListSchema);
   }
 
   /** Boolean feature gate: on when the metric's effective quota is above zero (never a tier name). */
@@ -142,7 +140,7 @@ export class MarketplaceClient {
 
   private async parse<T extends z.ZodType>(response: Response, schema: T): Promise<z.infer<T>> {
     if (!response.ok) throw await marketplaceErrorFrom(response, this.upgradeUrl);
-    const parsed = successEnvelope(schema).safeParse(await response.json().catch(() => null));
+    const parsed = envelopeOf(schema).safeParse(await response.json().catch(() => null));
     if (!parsed.success)
       throw new MarketplaceError(
         "UNEXPECTED",
@@ -249,6 +247,23 @@ export class MarketplaceClient {
       return response;
     }
   }
+}
+
+const MetricUsageListSchema = z.array(MetricUsageDtoSchema);
+
+/**
+ * The success envelope of each response schema, built once. zod compiles a schema's parser on its first use,
+ * so building the envelope per response (as before) compiled it again for every call: the largest cost
+ * chargeable() added (scripts/profile-chargeable.ts).
+ */
+const envelopes = new WeakMap<z.ZodType, z.ZodType>();
+function envelopeOf(schema: z.ZodType): z.ZodType {
+  let envelope = envelopes.get(schema);
+  if (!envelope) {
+    envelope = successEnvelope(schema);
+    envelopes.set(schema, envelope);
+  }
+  return envelope;
 }
 
 // Looked up per use: a tracer taken before the SDK is (re)registered would keep the old one.

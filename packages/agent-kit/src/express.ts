@@ -163,8 +163,14 @@ export function expressAdapter(kit: AgentKit) {
   return { router, requireUser, chargeable, marketplaceRoute, crossOrigin };
 }
 
+/** Each request's headers as a Fetch `Headers`, built once (the origin check and requireUser() both read them). */
+const fetchHeaders = new WeakMap<ExpressRequest, Headers>();
+
 function toHeaders(req: ExpressRequest): Headers {
+  const known = fetchHeaders.get(req);
+  if (known) return known;
   const headers = new Headers();
+  fetchHeaders.set(req, headers);
   for (const [name, value] of Object.entries(req.headers)) {
     for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value])
       headers.append(name, v);

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, confirmDevCheckout } from "../../marketplace/test/support/billing.ts";
+import { AgentKit } from "../src/kit.ts";
+import type { AgentKitStorage } from "../src/storage/types.ts";
 import {
   type AgentStack,
   agentCall,
@@ -42,6 +44,36 @@ describe("sign-in, session and the five integration points", () => {
       name: "Test User",
       marketplaceRole: "org_member",
     });
+  });
+
+  it("a charged request reads the account row once, even in a process that has never seen the user", async () => {
+    const user = await signInToAgent(s);
+    await subscribeFree(s, user.browser);
+    let reads = 0;
+    const storage = s.db.storage;
+    const counting: AgentKitStorage = {
+      ...storage,
+      accounts: {
+        ...storage.accounts,
+        read: (userId) => {
+          reads++;
+          return storage.accounts.read(userId);
+        },
+      },
+    };
+    const { issuer: _i, internalUrl: _u, fetch: _f, ...options } = s.kit.options;
+    const cold = await AgentKit.create({ ...options, storage: counting });
+    const headers = new Headers({
+      cookie: [...user.browser.cookies].map(([name, value]) => `${name}=${value}`).join("; "),
+    });
+    // What requireUser() + chargeable() do.
+    const signedIn = await cold.getUser(headers);
+    expect(signedIn?.marketplaceUserId).toBe(user.userId);
+    expect((await cold.client(signedIn!.id).consume("messages")).remaining).toEqual(expect.any(Number));
+    expect(reads).toBe(1);
+    // And the next ones, none while the access token is fresh.
+    await cold.client((await cold.getUser(headers))!.id).consume("messages");
+    expect(reads).toBe(1);
   });
 
   it("OAuth tokens are encrypted at rest", async () => {

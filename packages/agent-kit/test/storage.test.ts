@@ -1,4 +1,6 @@
+import { getMigrations } from "better-auth/db/migration";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AUTH_SCHEMA_OPTIONS } from "../src/auth.ts";
 import { StorageLockTimeoutError } from "../src/storage/types.ts";
 import { startRelyingParty } from "./support/relying-party.ts";
 import { type StorageKind, type TestStore, testStore } from "./support/storage.ts";
@@ -35,6 +37,15 @@ describe.each(kinds)("%s storage", (kind) => {
     } finally {
       await other.close();
     }
+  });
+
+  it("better-auth's own planner finds nothing left to create (the shipped schema matches the pinned better-auth)", async () => {
+    const { toBeCreated, toBeAdded } = await getMigrations({
+      database: db.storage.authDatabase,
+      ...AUTH_SCHEMA_OPTIONS,
+    } as never);
+    expect(toBeCreated).toEqual([]);
+    expect(toBeAdded).toEqual([]);
   });
 
   it("throttle(): one counter per key and window, shared by every process", async () => {

@@ -14,34 +14,68 @@ export const AGENT_STATUSES = ["draft", "coming_soon", "active", "inactive"] as 
 export const AgentStatusSchema = z.enum(AGENT_STATUSES);
 export type AgentStatus = z.infer<typeof AgentStatusSchema>;
 
-/** Fields an operator sets on an agent (`POST /agents`, and in full on `POST /agents/:id`). */
-export const AgentInputSchema = z.strictObject({
+/**
+ * Statuses an agent may move to (`POST`/`PATCH /agents/:id`; DELETE is the
+ * move to `inactive`). A live agent is only taken down (`inactive`), never
+ * sent back to draft or "coming soon" under its subscribers; an inactive
+ * agent may come back in any status.
+ */
+export const AGENT_STATUS_TRANSITIONS: Record<AgentStatus, readonly AgentStatus[]> = {
+  draft: ["draft", "coming_soon", "active", "inactive"],
+  coming_soon: ["coming_soon", "draft", "active", "inactive"],
+  active: ["active", "inactive"],
+  inactive: ["inactive", "draft", "coming_soon", "active"],
+};
+
+/** The fields of an agent an operator sets, without defaults (shared by create/full update and PATCH). */
+const agentFields = {
   name: z.string().trim().min(1).max(120),
   slug,
-  tagline: z.string().max(200).nullable().default(null),
-  description: z.string().max(2_000).nullable().default(null),
-  longDescription: z.string().max(20_000).nullable().default(null),
-  iconUrl: httpsOrLocalUrl.nullable().default(null),
-  photoUrls: z.array(httpsOrLocalUrl).max(20).default([]),
-  status: AgentStatusSchema.default("draft"),
-  featured: z.boolean().default(false),
-  isNew: z.boolean().default(false),
-  productDomain: z
-    .url({ protocol: /^https?$/ })
-    .nullable()
-    .default(null),
-  docsUrl: httpsOrLocalUrl.nullable().default(null),
-  changelogUrl: httpsOrLocalUrl.nullable().default(null),
+  tagline: z.string().max(200).nullable(),
+  description: z.string().max(2_000).nullable(),
+  longDescription: z.string().max(20_000).nullable(),
+  iconUrl: httpsOrLocalUrl.nullable(),
+  photoUrls: z.array(httpsOrLocalUrl).max(20),
+  status: AgentStatusSchema,
+  featured: z.boolean(),
+  isNew: z.boolean(),
+  productDomain: z.url({ protocol: /^https?$/ }).nullable(),
+  docsUrl: httpsOrLocalUrl.nullable(),
+  changelogUrl: httpsOrLocalUrl.nullable(),
   redirectUris: z
     .array(z.url({ protocol: /^https?$/ }).max(2048))
     .min(1)
     .max(20),
-  postLogoutRedirectUris: z
-    .array(z.url({ protocol: /^https?$/ }).max(2048))
-    .max(20)
-    .default([]),
+  postLogoutRedirectUris: z.array(z.url({ protocol: /^https?$/ }).max(2048)).max(20),
+};
+
+/** Fields an operator sets on an agent (`POST /agents`, and in full on `POST /agents/:id`); omitted fields take defaults. */
+export const AgentInputSchema = z.strictObject({
+  ...agentFields,
+  tagline: agentFields.tagline.default(null),
+  description: agentFields.description.default(null),
+  longDescription: agentFields.longDescription.default(null),
+  iconUrl: agentFields.iconUrl.default(null),
+  photoUrls: agentFields.photoUrls.default([]),
+  status: agentFields.status.default("draft"),
+  featured: agentFields.featured.default(false),
+  isNew: agentFields.isNew.default(false),
+  productDomain: agentFields.productDomain.default(null),
+  docsUrl: agentFields.docsUrl.default(null),
+  changelogUrl: agentFields.changelogUrl.default(null),
+  postLogoutRedirectUris: agentFields.postLogoutRedirectUris.default([]),
 });
 export type AgentInput = z.input<typeof AgentInputSchema>;
+
+/**
+ * `PATCH /agents/:id`: only the fields sent change; a field sent as null is
+ * cleared. Unknown fields are refused; at least one field is required.
+ */
+export const AgentPatchSchema = z
+  .strictObject(agentFields)
+  .partial()
+  .refine((v) => Object.keys(v).length > 0, { message: "nothing to update" });
+export type AgentPatch = z.input<typeof AgentPatchSchema>;
 
 export const AgentDtoSchema = z.object({
   id: z.string(),
@@ -74,6 +108,8 @@ export const CreatedAgentDtoSchema = z.object({
   oauthClientId: z.string(),
   redirectUris: z.array(z.string()),
 });
+
+export type CreatedAgentDto = z.infer<typeof CreatedAgentDtoSchema>;
 
 export const AgentListQuerySchema = z.strictObject({
   cursor: z.string().max(200).optional(),
@@ -210,6 +246,8 @@ export const SubscriptionDtoSchema = z.object({
   currentPeriodEnd: iso.nullable(),
   cancelAtPeriodEnd: z.boolean(),
   canceledAt: iso.nullable(),
+  /** A plan change that takes effect at `currentPeriodEnd` (a downgrade to a free tier); null when none. */
+  scheduledTierId: z.string().nullable().default(null),
   tier: PricingTierDtoSchema,
   createdAt: iso,
   updatedAt: iso,
@@ -222,6 +260,23 @@ export const CheckoutResultSchema = z.discriminatedUnion("status", [
   z.object({ status: z.literal("redirect"), url: z.string() }),
 ]);
 export type CheckoutResult = z.infer<typeof CheckoutResultSchema>;
+
+/** `POST /me/subscriptions/:agentId/plan`: change the live plan to `tierId`. */
+export const ChangePlanBodySchema = z.strictObject({
+  tierId: z.string().min(1).max(200),
+  returnUrl: z.url().max(2048),
+});
+/** Upgrades act now (free) or go through checkout (paid); a move to a free tier waits for the period end. */
+export const ChangePlanResultSchema = z.discriminatedUnion("status", [
+  ...CheckoutResultSchema.options,
+  z.object({
+    status: z.literal("scheduled"),
+    subscriptionId: z.string(),
+    effectiveAt: iso,
+    returnUrl: z.string(),
+  }),
+]);
+export type ChangePlanResult = z.infer<typeof ChangePlanResultSchema>;
 
 /** How long, and how often, a client polls `GET /me/subscriptions/:agentId` after a checkout return. */
 export const CHECKOUT_POLL = { intervalMs: 1_500, timeoutMs: 15_000 } as const;

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import type { Logger } from "pino";
 import { adminRoutes } from "./admin/routes.ts";
@@ -50,6 +51,7 @@ import { tracedSql } from "./tracing/traced-sql.ts";
 import { usageRoutes } from "./usage/routes.ts";
 import { UsageService } from "./usage/service.ts";
 import { recordSignup } from "./users/service.ts";
+import { webAppRoutes } from "./web/routes.ts";
 
 export type { AppEnv };
 
@@ -110,6 +112,7 @@ export function createMarketplace(deps: {
     devCheckout,
     production: config.deployed,
     baseUrl: config.baseUrl,
+    uiOrigin: config.uiOrigin,
   };
   const metrics = new MarketplaceMetrics(() => database.poolStats());
   const usage = new UsageService(tracedSql(timedSql(database.sql, metrics)), db, config.baseUrl, {
@@ -144,6 +147,22 @@ export function createMarketplace(deps: {
     }),
   );
 
+  // The web app on another origin (MARKETPLACE_UI_ORIGIN) calls the API with its cookies: CORS with
+  // credentials for exactly that origin, and nothing for any other.
+  if (config.crossOriginCookies && config.uiOrigin) {
+    app.use(
+      "*",
+      cors({
+        origin: config.uiOrigin,
+        credentials: true,
+        allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
+        allowHeaders: ["content-type", "accept"],
+        exposeHeaders: ["x-request-id", "retry-after"],
+        maxAge: 600,
+      }),
+    );
+  }
+
   app.route("/", metricsRoute(metrics.registry, config.metrics));
   app.get("/health", (c) => c.json({ status: "ok" }));
   app.get("/ready", async (c) => {
@@ -176,19 +195,25 @@ export function createMarketplace(deps: {
     app.post(usageWritePath(operation), usageOutcomeMetrics(metrics, operation));
   const api = apiRouter();
   api.route("/", meRoutes(db));
-  api.route("/", mySubscriptionRoutes(db, payments));
+  api.route("/", mySubscriptionRoutes(db, checkoutDeps));
   api.route("/", usageRoutes(usage));
   api.route("/", catalogRoutes({ db, payments, checkout: checkoutDeps, devCheckout: config.devCheckout }));
   api.route("/", adminSubscriptionRoutes(db));
-  api.route("/", adminRoutes(db));
+  api.route("/", adminRoutes({ db, auth, usage, webhooks, locks: database.locks }));
   api.route("/", auditRoutes(db));
   app.route("/", api);
 
   app.route("/", openApiRoutes(api, config.baseUrl));
-  app.route("/", billingPageRoutes({ auth, config, db, usage, checkout: checkoutDeps, devCheckout }));
-  app.route("/", pageRoutes(auth, config));
+  app.route("/", billingPageRoutes({ auth, config, db, devCheckout }));
+  app.route("/", pageRoutes(auth, config, db));
+  const web = webAppRoutes({ distDir: config.webDir });
+  app.route("/", web.app);
 
-  app.notFound((c) => errorResponse(c, 404, "NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`));
+  // A browser gets the app's not-found page; an API client the JSON envelope.
+  app.notFound(
+    (c) =>
+      web.notFound(c) ?? errorResponse(c, 404, "NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`),
+  );
   app.onError(onError(logger));
   return { app, api, auth, bearer, webhooks, rateLimits, metrics };
 }

@@ -12,6 +12,7 @@ import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { type Database, openDatabase } from "./db/database.ts";
 import { migrate } from "./db/migrate.ts";
 import { DEMO, seedDemo } from "./demo/seed.ts";
+import { dev } from "./dev.ts";
 import { createLogger } from "./http/logger.ts";
 import { StripePayments, StripeWebhookVerifier } from "./payments/payments.ts";
 import { startMarketplace } from "./server.ts";
@@ -21,6 +22,10 @@ import { ExistingAccountError, ensureAdmin, recordSignup } from "./users/service
 const USAGE = `marketplace <command> [options]
 
 Commands:
+  dev --agent agent.yaml [--port N] [--data-dir DIR] [--write-env F]
+                                     a development marketplace on embedded PGlite (DIR, default
+                                     ./.marketplace): registers the agent, seeds the demo users,
+                                     enables the development checkout, prints the agent's env lines
   serve [--seed-demo [--agent-origin URL] [--demo-env-file F]]
                                      start the marketplace (default); optionally seed the demo first
   migrate                            apply database migrations and exit
@@ -47,6 +52,7 @@ class UsageError extends Error {}
 async function main(argv: string[]) {
   const [command = "serve", ...rest] = argv;
   if (command === "help" || command === "--help") return void console.log(USAGE);
+  if (command === "dev") return dev(rest);
   const config = loadConfig();
   if (command === "serve") return serve(rest);
 

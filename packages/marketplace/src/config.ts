@@ -1,12 +1,17 @@
 import { randomBytes } from "node:crypto";
-import { dirname, resolve } from "node:path";
+import { dirname, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { dataDirSecret } from "@amp/db";
 import type { TracingSettings } from "@amp/telemetry";
 import { z } from "zod";
 import type { MetricsAccess } from "./metrics/route.ts";
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const HERE = dirname(fileURLToPath(import.meta.url));
+/**
+ * Where `.data/marketplace` lives by default: the repository root when running from its sources, the
+ * working directory when running from an installed package (never inside node_modules).
+ */
+const DATA_ROOT = HERE.split(sep).includes("node_modules") ? process.cwd() : resolve(HERE, "../../..");
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const flag = (fallback: boolean) =>
@@ -22,6 +27,7 @@ const EnvSchema = z.object({
   MARKETPLACE_HOST: z.string().min(1).default("127.0.0.1"),
   MARKETPLACE_BASE_URL: z.url().optional(),
   MARKETPLACE_UI_ORIGIN: z.url().optional(),
+  MARKETPLACE_WEB_DIR: z.string().min(1).optional(),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
@@ -85,6 +91,8 @@ export interface Config {
   /** Origin of the marketplace web UI when it is served elsewhere (cross-origin cookies). */
   uiOrigin: string | undefined;
   crossOriginCookies: boolean;
+  /** The built web app the marketplace serves (same-origin setup). */
+  webDir: string;
   database: { url: string } | { dataDir: string } | { memory: true };
   databasePoolSize: number;
   /** Group commit of consume and release (usage/group-commit.ts). */
@@ -140,7 +148,7 @@ export function loadConfig(
   const e = parsed.data;
   const problems: string[] = [];
   const baseUrl = (e.MARKETPLACE_BASE_URL ?? `http://localhost:${e.MARKETPLACE_PORT}`).replace(/\/+$/, "");
-  const dataDir = resolve(e.MARKETPLACE_DATA_DIR ?? `${REPO_ROOT}/.data/marketplace`);
+  const dataDir = resolve(e.MARKETPLACE_DATA_DIR ?? `${DATA_ROOT}/.data/marketplace`);
 
   // A public (https) base URL is a real deployment whatever NODE_ENV says: nothing development-only applies.
   const deployed = e.NODE_ENV === "production" || baseUrl.startsWith("https://");
@@ -176,6 +184,9 @@ export function loadConfig(
     issuer: `${baseUrl}/api/auth`,
     uiOrigin,
     crossOriginCookies: uiOrigin !== undefined && uiOrigin !== new URL(baseUrl).origin,
+    webDir: resolve(
+      e.MARKETPLACE_WEB_DIR ?? fileURLToPath(new URL("../../../apps/marketplace-web/dist", import.meta.url)),
+    ),
     database: e.DATABASE_URL
       ? { url: e.DATABASE_URL }
       : overrides.memoryDatabase

@@ -132,39 +132,11 @@ describe("CONTRACT.md §8 acceptance, driven as an agent backend would", () => {
   });
 });
 
-describe("pricing page and dashboard", () => {
-  it("pricing lists tiers with the recommended one highlighted; a signed-in user subscribes with a form", async () => {
-    const anonymous = await (await fetch(`${t.url}/pricing/${agent.slug}`)).text();
-    expect(anonymous).toContain("Knowledge Base Assistant");
-    expect(anonymous).toMatch(/class="tier recommended"[\s\S]*Pro/);
-    expect(anonymous).toContain("Sign in to subscribe");
-    expect((await fetch(`${t.url}/pricing/no-such-agent`)).status).toBe(404);
-
-    const user = await signedInBrowser(t.url);
-    const page = await (
-      await user.browser.fetch(`/pricing/${agent.slug}?returnUrl=${encodeURIComponent(`${AGENT_ORIGIN}/`)}`)
-    ).text();
-    const csrf = /name="csrf" value="([^"]+)"/.exec(page)![1]!;
-    const freeTierId = /name="tierId" value="([^"]+)"/.exec(page)![1]!;
-    const subscribe = await user.browser.fetch(`/pricing/${agent.slug}/subscribe`, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", origin: new URL(t.url).origin },
-      body: new URLSearchParams({ csrf, tierId: freeTierId, returnUrl: `${AGENT_ORIGIN}/` }),
-    });
-    expect(subscribe.status).toBe(303);
-    expect(subscribe.headers.get("location")).toBe(`${AGENT_ORIGIN}/`);
-
-    const dashboard = await (await user.browser.fetch("/dashboard")).text();
-    expect(dashboard).toContain("Knowledge Base Assistant — Free");
-    expect(dashboard).toMatch(/Questions: 0 \/ 20 questions/);
-    expect(dashboard).toContain("<progress");
-  });
-
-  it("the dashboard asks anonymous visitors to sign in first, then returns there", async () => {
-    const visitor = new Browser(t.url);
-    const response = await visitor.fetch("/dashboard");
-    expect(response.status).toBe(303);
-    expect(response.headers.get("location")).toBe("/sign-in?next=%2Fdashboard");
+describe("the old dashboard address", () => {
+  it("/dashboard moves permanently to the web app's account page", async () => {
+    const response = await fetch(`${t.url}/dashboard`, { redirect: "manual" });
+    expect(response.status).toBe(301);
+    expect(response.headers.get("location")).toBe("/account");
   });
 });
 

@@ -24,6 +24,9 @@ class FakeStripe implements Payments {
   async cancelAtPeriodEnd(id: string) {
     this.calls.push({ method: "cancelAtPeriodEnd", input: id });
   }
+  async resumeSubscription(id: string) {
+    this.calls.push({ method: "resumeSubscription", input: id });
+  }
 }
 
 let t: TestMarketplace;

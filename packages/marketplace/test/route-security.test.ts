@@ -191,9 +191,10 @@ describe("F.1 every route declares who may call it, and the declaration holds", 
   it("F.1b no route exists undeclared: every routed path is in /openapi.json or a known non-API surface", () => {
     const documented = new Set(operations.map((op) => `${op.method.toUpperCase()} ${op.path}`));
     // Surfaces with their own security model: the OIDC provider, Stripe's signed webhook, probes, the
-    // API reference, and the server-rendered pages (session cookie + CSRF token on every form).
+    // API reference, the server-rendered pages (session cookie + CSRF token on every form), and the web
+    // app's static files and HTML (GET only, no data: web/routes.ts).
     const nonApi =
-      /^\/(health|ready|metrics|openapi\.json|docs|api\/auth(\/.*)?|\.well-known\/.*|webhooks\/stripe|pricing\/.*|dev-checkout|dashboard(\/.*)?|sign-in|sign-up|sign-out|signed-out|consent|error|)$/;
+      /^\/(health|ready|metrics|openapi\.json|docs|api\/auth(\/.*)?|\.well-known\/.*|webhooks\/stripe|dev-checkout|dashboard|sign-in|sign-up|sign-out|signed-out|consent|error|assets\/\*|\*|)$/;
     const undeclared = t.mp.app.routes
       .filter((route) => route.method !== "ALL" || !route.path.endsWith("*"))
       .map((route) => ({ method: route.method, path: route.path.replace(/:(\w+)/g, "{$1}") }))

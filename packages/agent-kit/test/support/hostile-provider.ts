@@ -20,6 +20,8 @@ export interface Behaviour {
   responseIss?: string | null;
   /** `sub` that userinfo reports. */
   userinfoSub?: string;
+  /** Other userinfo claims to report (e.g. another `email`, for many distinct users). */
+  userinfoClaims?: Record<string, unknown>;
   /** Edits the token endpoint's JSON answer (e.g. drop `expires_in`, lowercase `token_type`). */
   tokenResponse?: (body: Record<string, unknown>) => void;
   /** Claims to override in the ID token of a refresh response (undefined deletes a claim). */
@@ -211,6 +213,7 @@ export class HostileProvider {
         sub: this.behaviour.userinfoSub ?? "hostile-user-1",
         email: "victim@example.com",
         name: "Victim",
+        ...this.behaviour.userinfoClaims,
       });
     }
     json(404, { error: "not_found" });

@@ -2,6 +2,7 @@ import {
   AgentDtoSchema,
   AgentInputSchema,
   AgentListQuerySchema,
+  AgentPatchSchema,
   CheckoutBodySchema,
   CheckoutResultSchema,
   CreatedAgentDtoSchema,
@@ -44,6 +45,7 @@ import {
   findAgentBySlug,
   LISTED,
   listAgents,
+  patchAgent,
   toAgentDto,
   updateAgent,
 } from "./service.ts";
@@ -149,7 +151,7 @@ export function catalogRoutes(deps: CatalogDeps) {
       ...catalog,
       method: "post",
       path: "/agents/{agentId}",
-      summary: "Full update (status, redirect URIs)",
+      summary: "Full update (omitted optional fields reset to defaults; prefer PATCH)",
       access: "admin",
       params: agentParams,
       body: AgentInputSchema,
@@ -157,6 +159,20 @@ export function catalogRoutes(deps: CatalogDeps) {
       errors: [404, 409, 422],
     }),
     async (c) => ok(c, toAgentDto(await updateAgent(db, c.req.valid("param").agentId, c.req.valid("json")))),
+  );
+  api.openapi(
+    declare({
+      ...catalog,
+      method: "patch",
+      path: "/agents/{agentId}",
+      summary: "Partial update: only the fields sent change (status transitions too)",
+      access: "admin",
+      params: agentParams,
+      body: AgentPatchSchema,
+      response: AgentDtoSchema,
+      errors: [404, 409, 422],
+    }),
+    async (c) => ok(c, toAgentDto(await patchAgent(db, c.req.valid("param").agentId, c.req.valid("json")))),
   );
   api.openapi(
     declare({

@@ -1,5 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { type AgentDto, AgentDtoSchema, type AgentInputSchema, type AgentStatus } from "@amp/contract";
+import {
+  AGENT_STATUS_TRANSITIONS,
+  type AgentDto,
+  AgentDtoSchema,
+  type AgentInputSchema,
+  type AgentPatchSchema,
+  type AgentStatus,
+} from "@amp/contract";
 import { and, asc, eq, gt, inArray } from "drizzle-orm";
 import type { z } from "zod";
 import { recordAudit } from "../audit/log.ts";
@@ -10,14 +17,10 @@ import { ApiError } from "../http/api-error.ts";
 
 type AgentRow = typeof agents.$inferSelect;
 type AgentInput = z.output<typeof AgentInputSchema>;
+type AgentPatch = z.output<typeof AgentPatchSchema>;
 
-/** Statuses an agent may move to with `POST /agents/:id`; `inactive` is reached with DELETE. */
-const TRANSITIONS: Record<AgentStatus, AgentStatus[]> = {
-  draft: ["draft", "coming_soon", "active"],
-  coming_soon: ["coming_soon", "draft", "active"],
-  active: ["active"],
-  inactive: ["inactive", "draft", "coming_soon", "active"],
-};
+/** The contract's transition table (shared with the console). */
+export const TRANSITIONS = AGENT_STATUS_TRANSITIONS;
 /** Statuses the public catalog shows. */
 export const LISTED: AgentStatus[] = ["active", "coming_soon"];
 
@@ -63,30 +66,60 @@ export async function createAgent(db: Db, input: AgentInput, createdBy: string |
   });
 }
 
-/** Full update; keeps the OAuth client in sync. Slug is immutable once published. */
-export async function updateAgent(db: Db, id: string, input: AgentInput) {
+/** Full update (`POST /agents/:id`): omitted optional fields take their defaults. */
+export function updateAgent(db: Db, id: string, input: AgentInput) {
+  return changeAgent(db, id, () => input);
+}
+
+/** Partial update (`PATCH /agents/:id`): only the fields sent change. */
+export function patchAgent(db: Db, id: string, patch: AgentPatch) {
+  return changeAgent(db, id, (current) => ({ ...current, ...patch }));
+}
+
+/**
+ * Every change of an agent goes through here, in one transaction with the
+ * row locked: the slug rule (immutable once published), the status rule
+ * (TRANSITIONS), the OAuth client kept in step (disabled while inactive,
+ * redirect URIs mirrored) and the audit row.
+ */
+async function changeAgent(db: Db, id: string, next: (current: AgentRow) => AgentInput | AgentRow) {
   return db.transaction(async (tx) => {
-    const current = await findAgent(tx, id);
-    if (input.slug !== current.slug) {
+    const current = await findAgent(tx, id, true);
+    const wanted = next(current);
+    if (wanted.slug !== current.slug) {
       if (current.publishedAt) {
         throw new ApiError(
           "UNPROCESSABLE_ENTITY",
           `The slug of a published agent cannot change (it is "${current.slug}").`,
         );
       }
-      await assertSlugFree(tx, input.slug);
+      await assertSlugFree(tx, wanted.slug);
     }
-    if (!TRANSITIONS[current.status].includes(input.status)) {
+    if (!TRANSITIONS[current.status].includes(wanted.status)) {
       throw new ApiError(
         "UNPROCESSABLE_ENTITY",
-        `An agent cannot move from ${current.status} to ${input.status}${input.status === "inactive" ? " (use DELETE)" : ""}.`,
+        `An agent cannot move from ${current.status} to ${wanted.status}; allowed: ${TRANSITIONS[current.status].join(", ")}.`,
       );
     }
     const [row] = await tx
       .update(agents)
       .set({
-        ...input,
-        publishedAt: current.publishedAt ?? (input.status === "draft" ? null : new Date()),
+        name: wanted.name,
+        slug: wanted.slug,
+        tagline: wanted.tagline,
+        description: wanted.description,
+        longDescription: wanted.longDescription,
+        iconUrl: wanted.iconUrl,
+        photoUrls: wanted.photoUrls,
+        status: wanted.status,
+        featured: wanted.featured,
+        isNew: wanted.isNew,
+        productDomain: wanted.productDomain,
+        docsUrl: wanted.docsUrl,
+        changelogUrl: wanted.changelogUrl,
+        redirectUris: wanted.redirectUris,
+        postLogoutRedirectUris: wanted.postLogoutRedirectUris,
+        publishedAt: current.publishedAt ?? (wanted.status === "draft" ? null : new Date()),
         updatedAt: new Date(),
       })
       .where(eq(agents.id, id))
@@ -106,7 +139,7 @@ export async function updateAgent(db: Db, id: string, input: AgentInput) {
 /** Soft delete: the agent becomes `inactive` and its client stops working (authorize and refresh). */
 export async function deactivateAgent(db: Db, id: string) {
   return db.transaction(async (tx) => {
-    const current = await findAgent(tx, id);
+    const current = await findAgent(tx, id, true);
     const [row] = await tx
       .update(agents)
       .set({ status: "inactive", updatedAt: new Date() })
@@ -125,8 +158,10 @@ export async function deactivateAgent(db: Db, id: string) {
   });
 }
 
-export async function findAgent(db: Db, id: string): Promise<AgentRow> {
-  const [row] = await db.select().from(agents).where(eq(agents.id, id)).limit(1);
+/** An agent by id; `forUpdate` locks the row for the caller's transaction (concurrent edits serialise). */
+export async function findAgent(db: Db, id: string, forUpdate = false): Promise<AgentRow> {
+  const query = db.select().from(agents).where(eq(agents.id, id)).limit(1);
+  const [row] = forUpdate ? await query.for("update") : await query;
   if (!row) throw new ApiError("NOT_FOUND", "No such agent.");
   return row;
 }

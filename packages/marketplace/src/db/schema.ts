@@ -31,6 +31,8 @@ export const user = pgTable("user", {
   image: text("image"),
   role: text("role"),
   banned: boolean("banned"),
+  banReason: text("banReason"),
+  banExpires: ts("banExpires"),
   createdAt: ts("createdAt").notNull(),
   updatedAt: ts("updatedAt").notNull(),
 });
@@ -163,6 +165,8 @@ export const subscriptions = pgTable("user_agent_subscriptions", {
   currentPeriodEnd: ts("currentPeriodEnd"),
   trialEndsAt: ts("trialEndsAt"),
   cancelAtPeriodEnd: boolean("cancelAtPeriodEnd").notNull().default(false),
+  /** The tier that replaces this one at `currentPeriodEnd` (a scheduled downgrade to a free tier). */
+  scheduledTierId: text("scheduledTierId"),
   canceledAt: ts("canceledAt"),
   stripeStateAt: ts("stripeStateAt"),
   createdAt: ts("createdAt").notNull().defaultNow(),

@@ -19,15 +19,7 @@ export const DEMO = {
  * and the demo user on Free. Idempotent.
  */
 export async function seedDemo(auth: Auth, db: Db, opts: { agentOrigin: string; devCheckout: boolean }) {
-  const admin = await ensureAdmin(auth, db, DEMO.admin);
-  const [existing] = await db
-    .select({ id: user.id })
-    .from(user)
-    .where(eq(user.email, DEMO.user.email))
-    .limit(1);
-  const demoUserId =
-    existing?.id ??
-    (await auth.api.signUpEmail({ body: { ...DEMO.user }, headers: OPERATOR_HEADERS })).user.id;
+  const { adminId, demoUserId } = await seedDemoUsers(auth, db);
 
   const agent = await applySpec(
     db,
@@ -83,22 +75,37 @@ export async function seedDemo(auth: Auth, db: Db, opts: { agentOrigin: string; 
         },
       ],
     },
-    admin.id,
+    adminId,
   );
 
-  if (!(await findLive(db, demoUserId, agent.id))) {
-    const [free] = await db
-      .select()
-      .from(pricingTiers)
-      .where(eq(pricingTiers.id, await freeTierId(db, agent.id)));
-    await activate(db, { userId: demoUserId, agentId: agent.id, tier: free! });
-  }
-  return { agent, adminId: admin.id, demoUserId };
+  if (!(await subscribeToFreeTier(db, demoUserId, agent.id)))
+    throw new Error("the demo agent has no free tier");
+  return { agent, adminId, demoUserId };
 }
 
-async function freeTierId(db: Db, agentId: string) {
+/** The demo admin and demo user (DEMO), created unless they exist. Idempotent. */
+export async function seedDemoUsers(auth: Auth, db: Db) {
+  const admin = await ensureAdmin(auth, db, DEMO.admin);
+  const [existing] = await db
+    .select({ id: user.id })
+    .from(user)
+    .where(eq(user.email, DEMO.user.email))
+    .limit(1);
+  const demoUserId =
+    existing?.id ??
+    (await auth.api.signUpEmail({ body: { ...DEMO.user }, headers: OPERATOR_HEADERS })).user.id;
+  return { adminId: admin.id, demoUserId };
+}
+
+/**
+ * Puts the user on the agent's free tier unless they already have a live
+ * subscription to it. Returns false when the agent has no free tier.
+ */
+export async function subscribeToFreeTier(db: Db, userId: string, agentId: string): Promise<boolean> {
+  if (await findLive(db, userId, agentId)) return true;
   const tiers = await db.select().from(pricingTiers).where(eq(pricingTiers.agentId, agentId));
   const free = tiers.find((t) => t.isFree && !t.archivedAt);
-  if (!free) throw new Error("the demo agent has no free tier");
-  return free.id;
+  if (!free) return false;
+  await activate(db, { userId, agentId, tier: free });
+  return true;
 }

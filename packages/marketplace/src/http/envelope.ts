@@ -5,7 +5,13 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 const timestamp = () => new Date().toISOString();
 
 /** The success envelope of CONTRACT.md §4. */
-export function ok<T>(c: Context, data: T, status: ContentfulStatusCode = 200, pagination?: Pagination) {
+// Annotated `Response`: hono's inferred JSON response type is too large for declaration emit (npm run pack:sdk).
+export function ok<T>(
+  c: Context,
+  data: T,
+  status: ContentfulStatusCode = 200,
+  pagination?: Pagination,
+): Response {
   return c.json(
     {
       requestId: c.get("requestId") as string,

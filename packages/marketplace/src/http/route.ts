@@ -12,7 +12,7 @@ import { fieldErrors, screenJsonBody } from "./validate.ts";
  * request, guards the route and documents it in `/openapi.json`.
  */
 export interface RouteSpec {
-  method: "get" | "post" | "put" | "delete";
+  method: "get" | "post" | "put" | "patch" | "delete";
   /** OpenAPI path syntax: `/agents/{agentId}`. */
   path: string;
   tag: string;

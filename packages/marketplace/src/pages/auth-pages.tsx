@@ -1,11 +1,37 @@
 import { Alert, Layout } from "./layout.tsx";
 
+/** The application a sign-in continues to: an agent of the catalog, or a bare OAuth client. */
+export interface RequestingApp {
+  name: string;
+  iconUrl: string | null;
+}
+
+/** Names and shows the agent the user is signing in to, so nobody types a password for an unknown app. */
+function AppBanner(p: { app?: RequestingApp | null; verb: string }) {
+  if (!p.app) return null;
+  return (
+    <div class="app-banner" data-testid="requesting-app">
+      {p.app.iconUrl ? (
+        <img class="app-icon" src={p.app.iconUrl} alt="" />
+      ) : (
+        <span class="app-icon" aria-hidden="true">
+          {p.app.name.trim().charAt(0).toUpperCase()}
+        </span>
+      )}
+      <p>
+        {p.verb} to continue to <strong>{p.app.name}</strong>
+      </p>
+    </div>
+  );
+}
+
 export function SignInPage(p: {
   csrf: string;
   oauthQuery: string;
   next?: string;
   email?: string;
   error?: string;
+  app?: RequestingApp | null;
 }) {
   const suffix = p.oauthQuery
     ? `?${p.oauthQuery}`
@@ -14,6 +40,7 @@ export function SignInPage(p: {
       : "";
   return (
     <Layout title="Sign in">
+      <AppBanner app={p.app} verb="Sign in" />
       <h1>Sign in</h1>
       <Alert message={p.error} />
       <form method="post" action={`/sign-in${suffix}`}>
@@ -43,13 +70,20 @@ export function SignInPage(p: {
 export function SignUpPage(p: {
   csrf: string;
   oauthQuery: string;
+  next?: string;
   email?: string;
   name?: string;
   error?: string;
+  app?: RequestingApp | null;
 }) {
-  const suffix = p.oauthQuery ? `?${p.oauthQuery}` : "";
+  const suffix = p.oauthQuery
+    ? `?${p.oauthQuery}`
+    : p.next && p.next !== "/"
+      ? `?next=${encodeURIComponent(p.next)}`
+      : "";
   return (
     <Layout title="Create an account">
+      <AppBanner app={p.app} verb="Create an account" />
       <h1>Create an account</h1>
       <Alert message={p.error} />
       <form method="post" action={`/sign-up${suffix}`}>
@@ -85,10 +119,11 @@ export function SignUpPage(p: {
   );
 }
 
-export function ConsentPage(p: { csrf: string; oauthQuery: string; clientName: string; scopes: string[] }) {
+export function ConsentPage(p: { csrf: string; oauthQuery: string; app: RequestingApp; scopes: string[] }) {
   return (
     <Layout title="Allow access">
-      <h1>Allow {p.clientName} to access your account?</h1>
+      <AppBanner app={p.app} verb="Allow access" />
+      <h1>Allow {p.app.name} to access your account?</h1>
       <p>It will be able to:</p>
       <ul class="scopes">
         {p.scopes.map((s) => (
@@ -119,38 +154,12 @@ const SCOPE_TEXT: Record<string, string> = {
   offline_access: "Stay signed in when you are away",
 };
 
-export function HomePage(p: { name?: string; email?: string; csrf: string }) {
-  return (
-    <Layout title="Home">
-      {p.email ? (
-        <>
-          <h1>Welcome, {p.name}</h1>
-          <p class="muted">Signed in as {p.email}.</p>
-          <form method="post" action="/sign-out">
-            <input type="hidden" name="csrf" value={p.csrf} />
-            <button type="submit" class="secondary">
-              Sign out
-            </button>
-          </form>
-        </>
-      ) : (
-        <>
-          <h1>Agent Marketplace</h1>
-          <p>
-            <a href="/sign-in">Sign in</a> or <a href="/sign-up">create an account</a>.
-          </p>
-        </>
-      )}
-    </Layout>
-  );
-}
-
 export function SignedOutPage() {
   return (
     <Layout title="Signed out">
       <h1>You are signed out</h1>
       <p>
-        <a href="/sign-in">Sign in again</a>
+        <a href="/sign-in">Sign in again</a> or <a href="/">browse the catalog</a>.
       </p>
     </Layout>
   );

@@ -1,11 +1,14 @@
 import { safeRedirect } from "@amp/contract";
 import { type Context, Hono } from "hono";
+import { createMiddleware } from "hono/factory";
 import { type Auth, CLIENT_IP_HEADER } from "../auth/auth.ts";
 import type { Config } from "../config.ts";
+import type { Db } from "../db/database.ts";
 import { readJson } from "../http/read-json.ts";
-import { ConsentPage, ErrorPage, HomePage, SignedOutPage, SignInPage, SignUpPage } from "./auth-pages.tsx";
+import { ConsentPage, ErrorPage, SignedOutPage, SignInPage, SignUpPage } from "./auth-pages.tsx";
 import { issueCsrf, verifyCsrf } from "./csrf.ts";
 import { page } from "./render.ts";
+import { requestingApp } from "./requesting-app.ts";
 
 /**
  * The marketplace's server-rendered pages: plain HTML forms that work without
@@ -13,24 +16,31 @@ import { page } from "./render.ts";
  * there by `/oauth2/authorize` when it found no session) continues that same
  * authorization request once the session exists.
  */
-export function pageRoutes(auth: Auth, config: Config) {
+export function pageRoutes(auth: Auth, config: Config, db: Db) {
   const app = new Hono();
   const origin = new URL(config.baseUrl).origin;
   const secure = config.baseUrl.startsWith("https://");
   const csrf = (c: Context) => issueCsrf(c, secure);
   /** Where to continue after sign-in: a path on this origin, by the one redirect rule (issue 9 §7). */
-  const safeNext = (next: string | undefined) => safeRedirect(next, { base: config.baseUrl });
+  const safeNext = (next: string | undefined) =>
+    safeRedirect(next, { base: config.baseUrl, allowedOrigins: config.uiOrigin ? [config.uiOrigin] : [] });
+  /** The agent (or bare client) a signed authorization request on the page's URL belongs to. */
+  const appOf = (oauthQuery: string, headers: Headers) =>
+    oauthQuery ? requestingApp(db, auth, new URLSearchParams(oauthQuery).get("client_id"), headers) : null;
 
-  app.use("*", async (c, next) => {
+  // Only on these pages: the web app and its assets (web/routes.ts) set their own caching and CSP.
+  const pageHeaders = createMiddleware(async (c, next) => {
     await next();
     c.header(
       "Content-Security-Policy",
-      "default-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+      "default-src 'self'; style-src 'unsafe-inline'; img-src 'self' https: data:; frame-ancestors 'none'; base-uri 'none'",
     );
     c.header("X-Frame-Options", "DENY");
     c.header("Referrer-Policy", "no-referrer");
     c.header("Cache-Control", "no-store");
   });
+  for (const path of ["/sign-in", "/sign-up", "/consent", "/sign-out", "/signed-out", "/error"])
+    app.use(path, pageHeaders);
 
   /** The signed authorization request the provider put on the page's URL, if any. */
   const oauthQueryOf = (c: Context) => {
@@ -58,24 +68,36 @@ export function pageRoutes(auth: Auth, config: Config) {
     );
   };
 
-  app.get("/", async (c) => {
-    const session = await auth.api.getSession({ headers: c.req.raw.headers });
-    return page(c, <HomePage csrf={csrf(c)} name={session?.user.name} email={session?.user.email} />);
+  app.get("/sign-in", async (c) => {
+    const oauthQuery = oauthQueryOf(c);
+    return page(
+      c,
+      <SignInPage
+        csrf={csrf(c)}
+        oauthQuery={oauthQuery}
+        next={safeNext(c.req.query("next"))}
+        app={await appOf(oauthQuery, c.req.raw.headers)}
+      />,
+    );
   });
-
-  app.get("/sign-in", (c) =>
-    page(c, <SignInPage csrf={csrf(c)} oauthQuery={oauthQueryOf(c)} next={safeNext(c.req.query("next"))} />),
-  );
   app.post("/sign-in", async (c) => {
     const form = await c.req.parseBody();
     const oauthQuery = str(form.oauth_query);
     // The form posts to `/sign-in?next=…` (its action keeps the query); a hand-made post may put it in the body.
     const next = safeNext(str(form.next) || c.req.query("next"));
     const email = str(form.email).trim();
+    const app = await appOf(oauthQuery, c.req.raw.headers);
     const rerender = (status: 400 | 401 | 403 | 429, error: string) =>
       page(
         c,
-        <SignInPage csrf={csrf(c)} oauthQuery={oauthQuery} next={next} email={email} error={error} />,
+        <SignInPage
+          csrf={csrf(c)}
+          oauthQuery={oauthQuery}
+          next={next}
+          email={email}
+          error={error}
+          app={app}
+        />,
         status,
       );
     if (!verifyCsrf(c, form.csrf, origin)) return rerender(403, "Your form expired. Please try again.");
@@ -90,13 +112,30 @@ export function pageRoutes(auth: Auth, config: Config) {
     return continueAfter(response, next);
   });
 
-  app.get("/sign-up", (c) => page(c, <SignUpPage csrf={csrf(c)} oauthQuery={oauthQueryOf(c)} />));
+  app.get("/sign-up", async (c) => {
+    const oauthQuery = oauthQueryOf(c);
+    return page(
+      c,
+      <SignUpPage
+        csrf={csrf(c)}
+        oauthQuery={oauthQuery}
+        next={safeNext(c.req.query("next"))}
+        app={await appOf(oauthQuery, c.req.raw.headers)}
+      />,
+    );
+  });
   app.post("/sign-up", async (c) => {
     const form = await c.req.parseBody();
     const oauthQuery = str(form.oauth_query);
     const fields = { name: str(form.name).trim(), email: str(form.email).trim() };
+    const next = safeNext(str(form.next) || c.req.query("next"));
+    const app = await appOf(oauthQuery, c.req.raw.headers);
     const rerender = (status: 400 | 403 | 429, error: string) =>
-      page(c, <SignUpPage csrf={csrf(c)} oauthQuery={oauthQuery} {...fields} error={error} />, status);
+      page(
+        c,
+        <SignUpPage csrf={csrf(c)} oauthQuery={oauthQuery} next={next} {...fields} error={error} app={app} />,
+        status,
+      );
     if (!verifyCsrf(c, form.csrf, origin)) return rerender(403, "Your form expired. Please try again.");
     const response = await callAuth(c, "/sign-up/email", {
       ...fields,
@@ -105,7 +144,7 @@ export function pageRoutes(auth: Auth, config: Config) {
     });
     if (response.status === 429) return tooMany(c, response, rerender);
     if (!response.ok) return rerender(400, await signUpError(response));
-    return continueAfter(response);
+    return continueAfter(response, next);
   });
 
   app.get("/consent", async (c) => {
@@ -113,26 +152,15 @@ export function pageRoutes(auth: Auth, config: Config) {
     const query = oauthQueryOf(c);
     if (!session) return c.redirect(`/sign-in?${query}`, 302);
     const params = new URLSearchParams(query);
-    const clientId = params.get("client_id") ?? "";
-    const client = await auth.api
-      .getOAuthClientPublic({ query: { client_id: clientId }, headers: c.req.raw.headers })
-      .catch(() => null);
-    if (!client)
+    const app = await requestingApp(db, auth, params.get("client_id"), c.req.raw.headers);
+    if (!app)
       return page(
         c,
         <ErrorPage title="Unknown application" message="This application is not registered." />,
         400,
       );
     const scopes = (params.get("scope") ?? "").split(" ").filter(Boolean);
-    return page(
-      c,
-      <ConsentPage
-        csrf={csrf(c)}
-        oauthQuery={query}
-        clientName={client.client_name ?? clientId}
-        scopes={scopes}
-      />,
-    );
+    return page(c, <ConsentPage csrf={csrf(c)} oauthQuery={query} app={app} scopes={scopes} />);
   });
   app.post("/consent", async (c) => {
     const form = await c.req.parseBody();

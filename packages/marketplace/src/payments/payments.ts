@@ -24,6 +24,8 @@ export interface Payments {
     cancelUrl: string;
   }): Promise<string>;
   cancelAtPeriodEnd(stripeSubscriptionId: string): Promise<void>;
+  /** Undoes `cancelAtPeriodEnd`: the subscription renews again. */
+  resumeSubscription(stripeSubscriptionId: string): Promise<void>;
 }
 
 /** Verifies webhook signatures; separate from `Payments` because it needs only the signing secret. */
@@ -76,6 +78,10 @@ export class StripePayments implements Payments {
 
   async cancelAtPeriodEnd(stripeSubscriptionId: string) {
     await this.stripe.subscriptions.update(stripeSubscriptionId, { cancel_at_period_end: true });
+  }
+
+  async resumeSubscription(stripeSubscriptionId: string) {
+    await this.stripe.subscriptions.update(stripeSubscriptionId, { cancel_at_period_end: false });
   }
 }
 

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { KeyedLocks } from "@amp/db";
 import { and, eq, inArray, ne, sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import type Stripe from "stripe";
@@ -97,6 +98,28 @@ export class StripeWebhooks {
     let processed = 0;
     for (const row of pending) if (await this.process(row.payload as Stripe.Event)) processed++;
     return { processed, failed: pending.length - processed };
+  }
+
+  /**
+   * Re-processes one stored event (the console's replay button). An event
+   * already processed is left alone (re-running an invoice event would record
+   * its interaction twice); a named lock serialises replays of one event
+   * across instances, so two clicks process it once.
+   */
+  async replay(
+    eventId: string,
+    locks: KeyedLocks,
+  ): Promise<{ replayed: boolean; event: typeof stripeEvents.$inferSelect } | null> {
+    return locks.hold(async (lock) => {
+      await lock(`stripe-event:${eventId}`);
+      const [stored] = await this.db.select().from(stripeEvents).where(eq(stripeEvents.id, eventId));
+      if (!stored) return null;
+      if (stored.status === "processed") return { replayed: false, event: stored };
+      const processed = await this.process(stored.payload as Stripe.Event);
+      this.count(stored.type, processed ? "processed" : "failed");
+      const [after] = await this.db.select().from(stripeEvents).where(eq(stripeEvents.id, eventId));
+      return { replayed: true, event: after! };
+    });
   }
 
   private async process(event: Stripe.Event): Promise<boolean> {

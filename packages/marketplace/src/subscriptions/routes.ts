@@ -1,15 +1,31 @@
-import { AddonDtoSchema, GrantAddonBodySchema, SubscriptionDtoSchema } from "@amp/contract";
+import {
+  AddonDtoSchema,
+  ChangePlanBodySchema,
+  ChangePlanResultSchema,
+  GrantAddonBodySchema,
+  SubscriptionDtoSchema,
+} from "@amp/contract";
+import { eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../db/database.ts";
+import { user } from "../db/schema.ts";
+import { ApiError } from "../http/api-error.ts";
 import { ok } from "../http/envelope.ts";
 import { apiRouter, declare, pathParams } from "../http/route.ts";
-import type { Payments } from "../payments/payments.ts";
-import { cancel, getLiveSubscription, grantAddon, listSubscriptions, revokeAddon } from "./service.ts";
+import { cancelSubscription, changePlan, resumeSubscription } from "./plan-changes.ts";
+import {
+  type CheckoutDeps,
+  getLiveSubscription,
+  grantAddon,
+  listSubscriptions,
+  revokeAddon,
+} from "./service.ts";
 
 const agentParams = pathParams("agentId");
 
 /** `/me/subscriptions`: the caller's subscriptions. An agent's token reads only its own agent's. */
-export function mySubscriptionRoutes(db: Db, payments: Payments | null) {
+export function mySubscriptionRoutes(db: Db, checkoutDeps: CheckoutDeps) {
+  const { payments } = checkoutDeps;
   const api = apiRouter();
   const tag = "Subscriptions";
   api.openapi(
@@ -42,13 +58,59 @@ export function mySubscriptionRoutes(db: Db, payments: Payments | null) {
       tag,
       method: "post",
       path: "/me/subscriptions/{agentId}/cancel",
-      summary: "Cancel",
+      summary: "Cancel: a paid plan ends at the period end (resumable until then); a free plan ends now",
       access: "user",
       params: agentParams,
       response: SubscriptionDtoSchema,
-      errors: [404],
+      errors: [404, 409, 503],
     }),
-    async (c) => ok(c, await cancel(db, payments, c.get("principal")!.userId, c.req.valid("param").agentId)),
+    async (c) =>
+      ok(c, await cancelSubscription(db, payments, c.get("principal")!.userId, c.req.valid("param").agentId)),
+  );
+  api.openapi(
+    declare({
+      tag,
+      method: "post",
+      path: "/me/subscriptions/{agentId}/resume",
+      summary: "Resume: undo a pending cancellation or scheduled plan change",
+      access: "user",
+      params: agentParams,
+      response: SubscriptionDtoSchema,
+      errors: [404, 409, 503],
+    }),
+    async (c) =>
+      ok(c, await resumeSubscription(db, payments, c.get("principal")!.userId, c.req.valid("param").agentId)),
+  );
+  api.openapi(
+    declare({
+      tag,
+      method: "post",
+      path: "/me/subscriptions/{agentId}/plan",
+      summary:
+        "Change plan: an upgrade acts now (free) or through checkout (paid); paid → free is scheduled for the period end",
+      access: "user",
+      params: agentParams,
+      body: ChangePlanBodySchema,
+      response: ChangePlanResultSchema,
+      errors: [404, 409, 422, 503],
+    }),
+    async (c) => {
+      const principal = c.get("principal")!;
+      const [me] = await db
+        .select({ email: user.email })
+        .from(user)
+        .where(eq(user.id, principal.userId))
+        .limit(1);
+      if (!me) throw new ApiError("UNAUTHORIZED", "The user no longer exists.");
+      const result = await changePlan(
+        db,
+        checkoutDeps,
+        { id: principal.userId, email: me.email },
+        c.req.valid("param").agentId,
+        c.req.valid("json"),
+      );
+      return ok(c, result);
+    },
   );
   return api;
 }

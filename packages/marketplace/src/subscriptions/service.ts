@@ -20,10 +20,10 @@ import {
 import { ApiError } from "../http/api-error.ts";
 import type { Payments } from "../payments/payments.ts";
 import { findMetricBySlug, findTier, toTierDto } from "../pricing/service.ts";
-import { carryOverUsage } from "./carry-over.ts";
 import type { DevCheckout } from "./dev-checkout.ts";
+import { settlePeriodEnds } from "./period-end.ts";
+import { insertLive, lockSubscription, type SubscriptionRow } from "./store.ts";
 
-type SubscriptionRow = typeof subscriptions.$inferSelect;
 type TierRow = typeof pricingTiers.$inferSelect;
 type AgentRow = typeof agents.$inferSelect;
 
@@ -61,6 +61,7 @@ async function settleLocalTrials(db: Db, userId: string) {
 
 export async function listSubscriptions(db: Db, userId: string): Promise<SubscriptionDto[]> {
   await settleLocalTrials(db, userId);
+  await settlePeriodEnds(db, userId);
   const rows = await db
     .select({ s: subscriptions, t: pricingTiers })
     .from(subscriptions)
@@ -89,6 +90,7 @@ export async function findLive(db: Db, userId: string, agentId: string) {
 /** `GET /me/subscriptions/:agentId`: the live subscription, or 404 (the agent then answers 402). */
 export async function getLiveSubscription(db: Db, userId: string, agentId: string): Promise<SubscriptionDto> {
   await settleLocalTrials(db, userId);
+  await settlePeriodEnds(db, userId);
   const live = await findLive(db, userId, agentId);
   if (!live) throw new ApiError("NOT_FOUND", "No active or trialing subscription to this agent.");
   return toSubscriptionDto(live.s, live.t);
@@ -115,13 +117,10 @@ export async function activate(
   },
 ): Promise<SubscriptionRow> {
   const now = new Date();
-  const trialing = input.tier.trialDays > 0 && !input.stripeSubscriptionId;
   return db.transaction(async (tx) => {
-    // One plan change per (user, agent) at a time, on every instance: two racing checkouts must not
-    // both pass the "already subscribed?" check and the second silently replace the first.
-    await tx.execute(
-      sql`SELECT pg_advisory_xact_lock(hashtextextended(${`subscription:${input.userId}:${input.agentId}`}, 0))`,
-    );
+    // Two racing checkouts must not both pass the "already subscribed?" check and the second silently
+    // replace the first: the (user, agent) lock makes them take turns.
+    await lockSubscription(tx, input.userId, input.agentId);
     input.assertCanSwitch?.(await findLive(tx, input.userId, input.agentId));
     await tx
       .update(subscriptions)
@@ -133,26 +132,7 @@ export async function activate(
           inArray(subscriptions.status, LIVE),
         ),
       );
-    const [row] = await tx
-      .insert(subscriptions)
-      .values({
-        id: randomUUID(),
-        userId: input.userId,
-        agentId: input.agentId,
-        tierId: input.tier.id,
-        status: input.status ?? (trialing ? "trialing" : "active"),
-        stripeCustomerId: input.stripeCustomerId ?? null,
-        stripeSubscriptionId: input.stripeSubscriptionId ?? null,
-        periodAnchor: input.periodAnchor ?? now,
-        currentPeriodEnd: input.currentPeriodEnd ?? null,
-        trialEndsAt: trialing ? new Date(now.getTime() + input.tier.trialDays * 86_400_000) : null,
-        stripeStateAt: input.stripeStateAt ?? null,
-        createdAt: now,
-        updatedAt: now,
-      })
-      .returning();
-    await carryOverUsage(tx, input.userId, input.agentId, row!.id);
-    return row!;
+    return insertLive(tx, input, now);
   });
 }
 
@@ -163,9 +143,15 @@ export function allowedReturnOrigins(agent: AgentRow): string[] {
   return [...origins];
 }
 
-function assertReturnUrl(agent: AgentRow, returnUrl: string, allowLocalhost: boolean, ownOrigin: string) {
+export function assertReturnUrl(
+  agent: AgentRow,
+  returnUrl: string,
+  allowLocalhost: boolean,
+  ownOrigin: string,
+  uiOrigin?: string,
+) {
   const url = new URL(returnUrl);
-  const allowed = [...allowedReturnOrigins(agent), ownOrigin];
+  const allowed = [...allowedReturnOrigins(agent), ownOrigin, ...(uiOrigin ? [uiOrigin] : [])];
   const local = allowLocalhost && ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
   if (!allowed.includes(url.origin) && !local) {
     throw new ApiError("UNPROCESSABLE_ENTITY", "returnUrl is not one of this agent's origins.", {
@@ -179,8 +165,10 @@ export interface CheckoutDeps {
   payments: Payments | null;
   devCheckout: DevCheckout | null;
   production: boolean;
-  /** The marketplace's own pages (the dashboard) are always a valid return target. */
+  /** The marketplace's own pages (the account page) are always a valid return target. */
   baseUrl: string;
+  /** The web app's origin when it is served cross-origin (MARKETPLACE_UI_ORIGIN): also a valid target. */
+  uiOrigin?: string;
 }
 
 /**
@@ -199,12 +187,15 @@ export async function checkout(
   const agent = await findAgent(db, agentId);
   if (agent.status === "inactive") throw new ApiError("NOT_FOUND", "No such agent.");
   const tier = await findTier(db, agentId, tierId);
-  assertReturnUrl(agent, returnUrl, !deps.production, new URL(deps.baseUrl).origin);
+  assertReturnUrl(agent, returnUrl, !deps.production, new URL(deps.baseUrl).origin, deps.uiOrigin);
 
   const assertCanSwitch = (live: Awaited<ReturnType<typeof findLive>>) => {
     if (live?.t.id === tier.id) throw new ApiError("CONFLICT", "You are already subscribed to this tier.");
     if (live && !live.t.isFree && tier.isFree) {
-      throw new ApiError("CONFLICT", "Cancel your paid subscription before moving to a free tier.");
+      throw new ApiError(
+        "CONFLICT",
+        "A move from a paid tier to a free one takes effect at the period end: POST /me/subscriptions/{agentId}/plan schedules it.",
+      );
     }
   };
   assertCanSwitch(await findLive(db, user.id, agentId));
@@ -231,29 +222,6 @@ export async function checkout(
       url: deps.devCheckout.urlFor({ userId: user.id, agentId, tierId, returnUrl }),
     };
   throw new ApiError("SERVICE_UNAVAILABLE", "Paid checkout needs Stripe, and it is not configured.");
-}
-
-/** `POST /me/subscriptions/:agentId/cancel`. Stripe subscriptions end at period end; others at once. */
-export async function cancel(
-  db: Db,
-  payments: Payments | null,
-  userId: string,
-  agentId: string,
-): Promise<SubscriptionDto> {
-  const live = await findLive(db, userId, agentId);
-  if (!live) throw new ApiError("NOT_FOUND", "No active or trialing subscription to this agent.");
-  const now = new Date();
-  let patch: Partial<SubscriptionRow>;
-  if (live.s.stripeSubscriptionId) {
-    if (!payments)
-      throw new ApiError("SERVICE_UNAVAILABLE", "Cancelling a Stripe subscription needs a Stripe key.");
-    await payments.cancelAtPeriodEnd(live.s.stripeSubscriptionId);
-    patch = { cancelAtPeriodEnd: true, updatedAt: now };
-  } else {
-    patch = { status: "canceled", canceledAt: now, updatedAt: now };
-  }
-  const [row] = await db.update(subscriptions).set(patch).where(eq(subscriptions.id, live.s.id)).returning();
-  return toSubscriptionDto(row!, live.t);
 }
 
 // ── Addons ───────────────────────────────────────────────────────────────
