@@ -99,6 +99,17 @@ describe.skipIf(!runBrowser)("the operator console (npm start + Chromium)", () =
     await page.getByRole("region", { name: "Status" }).getByText("Status: Active").waitFor();
     await expect.poll(() => publicStatus(slug)).toBe(200);
 
+    // The tier's presentation is editable (its price terms are not).
+    const editTier = page.getByRole("form", { name: "Edit tier Starter" });
+    await editTier.getByLabel("Features").fill("Email support, Cited answers");
+    await editTier.getByRole("button", { name: "Save tier" }).click();
+    await expect
+      .poll(async () => {
+        const tiers = await (await fetch(`${stack.marketplaceUrl}/agents/${agentId}/pricing`)).json();
+        return tiers.data?.[0]?.featuresIncluded;
+      })
+      .toEqual(["Email support", "Cited answers"]);
+
     // Partial edit: a description first, then only the tagline; the description stays.
     const details = page.getByRole("form", { name: "Details" });
     await details.getByLabel("Description").fill("Answers from the console.");
@@ -157,15 +168,14 @@ describe.skipIf(!runBrowser)("the operator console (npm start + Chromium)", () =
     await page.getByRole("form", { name: "Details" }).waitFor();
     await page.getByRole("form", { name: "Metric messages" }).waitFor();
     await shot(page, "agent-edit");
-    for (const [tab, name] of [
-      ["Users", "users"],
-      ["Subscriptions & usage", "subscriptions"],
-      ["Stripe events", "stripe"],
-      ["Audit log", "audit"],
+    for (const [tab, name, list] of [
+      ["Users", "users", "Users"],
+      ["Subscriptions & usage", "subscriptions", "Subscriptions"],
+      ["Stripe events", "stripe", "Stripe events"],
+      ["Audit log", "audit", "Audit entries"],
     ] as const) {
       await page.getByRole("navigation", { name: "Console" }).getByRole("link", { name: tab }).click();
-      await page.getByRole("list").first().waitFor();
-      await page.waitForLoadState("networkidle");
+      await page.getByRole("list", { name: list }).waitFor();
       await shot(page, name);
     }
     expect(errors).toEqual([]);

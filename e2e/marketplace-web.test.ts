@@ -193,6 +193,21 @@ describe.skipIf(!runBrowser)("the marketplace web app (npm start + Chromium)", (
     await expect.poll(() => page.getByTestId("plan-name").textContent()).toBe("Free");
     await page.getByRole("button", { name: "Upgrade to Pro" }).waitFor();
     await shot(page, "account");
+    // The console is linked only for platform admins.
+    expect(await page.getByRole("link", { name: "Console" }).count()).toBe(0);
+    await page.context().close();
+  });
+
+  it("a platform admin sees the Console link in the navigation", { timeout: 60_000 }, async () => {
+    const { page } = await open(1280);
+    await page.goto(`${stack.marketplaceUrl}/sign-in?next=%2F`);
+    await page.getByLabel("Email").fill("admin@example.com");
+    await page.getByLabel("Password").fill("admin-password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(`${stack.marketplaceUrl}/`);
+    const consoleLink = page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Console" });
+    await consoleLink.waitFor();
+    expect(await consoleLink.getAttribute("href")).toBe("/console");
     await page.context().close();
   });
 });

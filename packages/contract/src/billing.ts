@@ -145,6 +145,22 @@ export const CreatePricingTierBodySchema = z
   });
 export type CreatePricingTierBody = z.input<typeof CreatePricingTierBodySchema>;
 
+/**
+ * `PATCH /agents/:agentId/pricing/:tierId`: how a tier is presented. Its
+ * price terms (isFree, price, currency, billingInterval) are fixed once
+ * created (a Stripe price never changes): sending one is a 400; create a new
+ * tier and archive the old one instead.
+ */
+export const UpdatePricingTierBodySchema = z
+  .strictObject({
+    tierName: z.string().trim().min(1).max(60).optional(),
+    featuresIncluded: z.array(z.string().max(200)).max(50).optional(),
+    recommended: z.boolean().optional(),
+    trialDays: z.number().int().min(0).max(365).optional(),
+    sortOrder: z.number().int().min(0).max(10_000).optional(),
+  })
+  .refine((v) => Object.keys(v).length > 0, { message: "nothing to update" });
+
 export const PricingTierDtoSchema = z.object({
   id: z.string(),
   agentId: z.string(),

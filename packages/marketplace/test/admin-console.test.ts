@@ -124,6 +124,31 @@ describe("agents: partial update and status transitions", () => {
     expect(changes.map((row) => row.after.status)).toEqual(["active", "inactive", "active"]);
   });
 
+  it("a tier's presentation changes with PATCH; its price terms cannot", async () => {
+    const agent = await registerAgent(admin, { questions: ["fixed", 5, 50] });
+    const path = `/agents/${agent.id}/pricing/${agent.pro.id}`;
+    const edited = await call(admin, "PATCH", path, {
+      tierName: "Professional",
+      featuresIncluded: ["Priority answers"],
+    });
+    expect(edited.status).toBe(200);
+    expect(edited.body.data).toMatchObject({
+      tierName: "Professional",
+      featuresIncluded: ["Priority answers"],
+      price: "19.00",
+      recommended: true,
+    });
+    for (const body of [{ price: "5.00" }, { isFree: true }, { billingInterval: "year" }, {}]) {
+      const refused = await call(admin, "PATCH", path, body);
+      expect(refused.status, JSON.stringify(body)).toBe(400);
+    }
+    expect(
+      (await call(admin, "PATCH", `/agents/${agent.id}/pricing/${randomUUID()}`, { sortOrder: 1 })).status,
+    ).toBe(404);
+    const [change] = await audit(`action=tier.update&targetId=${agent.pro.id}`);
+    expect(change?.after).toMatchObject({ tierName: "Professional" });
+  });
+
   it("metric slug and kind cannot be changed", async () => {
     const agent = await registerAgent(admin, { questions: ["fixed", 5, 50] });
     const metricId = agent.metrics.questions!.id;

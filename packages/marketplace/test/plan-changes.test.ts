@@ -99,11 +99,18 @@ describe("plan changes", () => {
     });
 
     await endPeriod(down.body.data.subscriptionId);
-    // Every read path applies the transition; two at once still make exactly one new subscription.
-    const [a, b] = await Promise.all([
-      bearerCall(t.url, user.token, "GET", `/me/subscriptions/${agent.id}`),
-      call(user.browser, "GET", "/me/subscriptions"),
-    ]);
+    // Every read path applies the transition, and many at once (on PostgreSQL: truly concurrent) still end the
+    // old row once and make exactly one new subscription: no 5xx from the one-live-row index, no duplicate.
+    const reads = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        i % 2
+          ? bearerCall(t.url, user.token, "GET", `/me/subscriptions/${agent.id}`)
+          : call(user.browser, "GET", "/me/subscriptions"),
+      ),
+    );
+    expect(reads.map((r) => r.status)).toEqual(reads.map(() => 200));
+    const a = reads[1]!;
+    const b = await call(user.browser, "GET", "/me/subscriptions");
     expect(a.body.data).toMatchObject({
       status: "active",
       tier: { tierName: "Free" },

@@ -277,6 +277,18 @@ function Tiers({ agentId }: { agentId: string }) {
       api<PricingTierDto>(`/agents/${enc(agentId)}/pricing`, { method: "POST", body }),
     [consoleKeys.tiers(agentId)],
   );
+  const editTier = useAction(
+    ({
+      tierId,
+      ...body
+    }: {
+      tierId: string;
+      tierName: string;
+      featuresIncluded: string[];
+      recommended: boolean;
+    }) => api<PricingTierDto>(`/agents/${enc(agentId)}/pricing/${enc(tierId)}`, { method: "PATCH", body }),
+    [consoleKeys.tiers(agentId)],
+  );
   const archive = useAction(
     (tierId: string) => api(`/agents/${enc(agentId)}/pricing/${enc(tierId)}`, { method: "DELETE" }),
     [consoleKeys.tiers(agentId)],
@@ -293,8 +305,9 @@ function Tiers({ agentId }: { agentId: string }) {
     <section className="card" aria-label="Tiers and quotas">
       <h3>Tiers &amp; quotas</h3>
       <p className="field-hint">
-        A quota: a number caps the metric per period, 0 denies it, empty means unlimited. A metric with no
-        quota set is denied.
+        Price terms are fixed once a tier exists (create a new tier and archive the old one). A quota: a
+        number caps the metric per period, 0 denies it, empty means unlimited. A metric with no quota set is
+        denied.
       </p>
       <QueryState isPending={tiers.isPending} error={tiers.error}>
         <ul className="rows">
@@ -305,6 +318,37 @@ function Tiers({ agentId }: { agentId: string }) {
                 <span className="muted">
                   {tier.isFree ? "Free" : `${tier.price} ${tier.currency} / ${tier.billingInterval}`}
                 </span>
+                <form
+                  className="inline-form"
+                  aria-label={`Edit tier ${tier.tierName}`}
+                  onSubmit={(event) => {
+                    event.preventDefault();
+                    const form = new FormData(event.currentTarget);
+                    editTier.mutate({
+                      tierId: tier.id,
+                      tierName: String(form.get("tierName")).trim(),
+                      featuresIncluded: String(form.get("features") ?? "")
+                        .split(",")
+                        .map((f) => f.trim())
+                        .filter(Boolean),
+                      recommended: form.get("recommended") === "on",
+                    });
+                  }}
+                >
+                  <input name="tierName" aria-label="Tier name" defaultValue={tier.tierName} required />
+                  <input
+                    name="features"
+                    aria-label="Features"
+                    defaultValue={tier.featuresIncluded.join(", ")}
+                    placeholder="Features, comma separated"
+                  />
+                  <label className="check">
+                    <input type="checkbox" name="recommended" defaultChecked={tier.recommended} /> Recommended
+                  </label>
+                  <button className="btn btn-ghost" type="submit" disabled={editTier.isPending}>
+                    Save tier
+                  </button>
+                </form>
                 <div className="quota-grid">
                   {metrics.data?.map((metric) => {
                     const quota = quotas.find((q) => q.metricId === metric.id);
@@ -367,7 +411,7 @@ function Tiers({ agentId }: { agentId: string }) {
           {tiers.data?.length === 0 && <li className="muted">No tiers yet.</li>}
         </ul>
       </QueryState>
-      <ErrorAlert error={setQuota.error ?? archive.error} />
+      <ErrorAlert error={setQuota.error ?? archive.error ?? editTier.error} />
       <form
         className="inline-form"
         aria-label="Add a tier"

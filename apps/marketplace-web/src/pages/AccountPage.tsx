@@ -71,6 +71,8 @@ function SubscriptionCard({ subscription: s, agent }: { subscription: Subscripti
   const periodEnd = s.currentPeriodEnd ? formatDate(s.currentPeriodEnd) : null;
   const others = (pricing.data?.tiers ?? []).filter((t) => t.tier.id !== s.tierId);
   const busy = changePlan.isPending || cancel.isPending || resume.isPending;
+  // A free plan has nothing paid to run out: the marketplace ends it at once (docs/billing.md).
+  const endsNow = s.tier.isFree && !s.stripeSubscriptionId;
 
   return (
     <article className="card" aria-label={`${name} subscription`} data-testid="subscription">
@@ -133,10 +135,9 @@ function SubscriptionCard({ subscription: s, agent }: { subscription: Subscripti
       <dialog ref={dialog} aria-labelledby={`cancel-${s.id}`}>
         <h3 id={`cancel-${s.id}`}>Cancel {s.tier.tierName}?</h3>
         <p>
-          {periodEnd
-            ? `You keep ${s.tier.tierName} until ${periodEnd}. After that you no longer have access to ${name}.`
-            : `You lose access to ${name}.`}{" "}
-          You can resume any time before then.
+          {endsNow
+            ? `Your ${s.tier.tierName} plan ends now and you lose access to ${name}. You can subscribe again any time.`
+            : `You keep ${s.tier.tierName} until ${periodEnd ?? "the end of the period"}. After that you no longer have access to ${name}. You can resume any time before then.`}
         </p>
         <div className="actions">
           <button
@@ -147,7 +148,7 @@ function SubscriptionCard({ subscription: s, agent }: { subscription: Subscripti
               cancel.mutate();
             }}
           >
-            Cancel at period end
+            {endsNow ? "Cancel now" : "Cancel at period end"}
           </button>
           <button type="button" className="btn btn-ghost" onClick={() => dialog.current?.close()}>
             Keep my plan
@@ -171,6 +172,7 @@ function renewalText(s: SubscriptionDto, scheduledName: string | undefined, peri
 function StatusBadge({ subscription: s }: { subscription: SubscriptionDto }) {
   if (s.status === "past_due") return <span className="badge badge-warn">Payment due</span>;
   if (s.status === "trialing") return <span className="badge">Trial</span>;
+  if (s.scheduledTierId) return <span className="badge badge-warn">Plan change scheduled</span>;
   if (s.cancelAtPeriodEnd) return <span className="badge badge-warn">Ending</span>;
   return <span className="badge badge-good">Active</span>;
 }

@@ -13,6 +13,7 @@ import {
   QuotaDtoSchema,
   SetQuotaBodySchema,
   UpdateMetricBodySchema,
+  UpdatePricingTierBodySchema,
 } from "@amp/contract";
 import { eq } from "drizzle-orm";
 import type { Context } from "hono";
@@ -36,6 +37,7 @@ import {
   toMetricDto,
   toTierDto,
   updateMetric,
+  updateTier,
 } from "../pricing/service.ts";
 import { type CheckoutDeps, checkout } from "../subscriptions/service.ts";
 import {
@@ -222,6 +224,23 @@ export function catalogRoutes(deps: CatalogDeps) {
       const settings = { payments: deps.payments, devCheckout: deps.devCheckout };
       const tier = await createTier(db, settings, c.req.valid("param").agentId, c.req.valid("json"));
       return ok(c, toTierDto(tier), 201);
+    },
+  );
+  api.openapi(
+    declare({
+      ...pricing,
+      method: "patch",
+      path: "/agents/{agentId}/pricing/{tierId}",
+      summary: "Edit a tier's presentation (price terms are immutable)",
+      access: "admin",
+      params: tierParams,
+      body: UpdatePricingTierBodySchema,
+      response: PricingTierDtoSchema,
+      errors: [404],
+    }),
+    async (c) => {
+      const { agentId, tierId } = c.req.valid("param");
+      return ok(c, toTierDto(await updateTier(db, agentId, tierId, c.req.valid("json"))));
     },
   );
   api.openapi(

@@ -111,6 +111,37 @@ export async function createTier(
 }
 
 /** Archives a tier (subscriptions keep pointing at it); its Stripe price is archived too. */
+/** Changes how a tier is presented (name, features, badge, order, trial); never its price terms. */
+export async function updateTier(
+  db: Db,
+  agentId: string,
+  tierId: string,
+  input: Partial<Pick<TierRow, "tierName" | "featuresIncluded" | "recommended" | "trialDays" | "sortOrder">>,
+): Promise<TierRow> {
+  const where = and(
+    eq(pricingTiers.id, tierId),
+    eq(pricingTiers.agentId, agentId),
+    isNull(pricingTiers.archivedAt),
+  );
+  return db.transaction(async (tx) => {
+    const [before] = await tx.select().from(pricingTiers).where(where).for("update");
+    if (!before) throw new ApiError("NOT_FOUND", "No such pricing tier.");
+    const [row] = await tx
+      .update(pricingTiers)
+      .set({ ...input, updatedAt: new Date() })
+      .where(where)
+      .returning();
+    await recordAudit(tx, {
+      action: "tier.update",
+      targetType: "tier",
+      targetId: tierId,
+      before,
+      after: row,
+    });
+    return row!;
+  });
+}
+
 export async function archiveTier(db: Db, payments: Payments | null, agentId: string, tierId: string) {
   const tier = await findTier(db, agentId, tierId);
   if (tier.stripePriceId) {
