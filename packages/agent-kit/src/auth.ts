@@ -8,9 +8,15 @@ import { CALLBACK_PATH, PROVIDER_ID } from "./provider.ts";
 
 export { CALLBACK_PATH, PROVIDER_ID };
 
-/** The parts of better-auth's configuration that shape its tables (scripts/generate-schema.ts reads them). */
+/**
+ * The parts of better-auth's configuration that shape its tables (scripts/generate-schema.ts reads them).
+ * `marketplaceRole` must be `input: true`: better-auth 1.7 drops provider-profile values of `input: false`
+ * fields at sign-in (parseAdditionalUserInputFromProviderProfile), so the role would never be stored. No
+ * browser can write it: the endpoints that take user input (sign-up, update-user) are not among the four
+ * routes agent-kit serves (AUTH_ROUTES), so the only writer is the verified profile below.
+ */
 export const AUTH_SCHEMA_OPTIONS = {
-  user: { additionalFields: { marketplaceRole: { type: "string", required: false, input: false } } },
+  user: { additionalFields: { marketplaceRole: { type: "string", required: false, input: true } } },
 } as const;
 
 /**

@@ -1,5 +1,8 @@
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { user } from "../../marketplace/src/db/schema.ts";
 import { call, confirmDevCheckout } from "../../marketplace/test/support/billing.ts";
+import { signedInBrowser } from "../../marketplace/test/support/oauth.ts";
 import { AgentKit } from "../src/kit.ts";
 import type { AgentKitStorage } from "../src/storage/types.ts";
 import {
@@ -44,6 +47,15 @@ describe("sign-in, session and the five integration points", () => {
       name: "Test User",
       marketplaceRole: "org_member",
     });
+  });
+
+  it("the marketplace role reaches the agent: a platform admin's GET /me says platform_admin", async () => {
+    const admin = await signedInBrowser(s.t.url, { name: "Platform Admin" });
+    await s.t.mp.database.db.update(user).set({ role: "platform_admin" }).where(eq(user.id, admin.userId));
+    const signedIn = await signInToAgent(s, admin);
+    expect(signedIn.done.status).toBe(303);
+    const me = await agentCall(admin.browser, `${s.agentUrl}/me`);
+    expect(me.body).toMatchObject({ id: admin.userId, marketplaceRole: "platform_admin" });
   });
 
   it("a charged request reads the account row once, even in a process that has never seen the user", async () => {
