@@ -209,9 +209,12 @@ describe.skipIf(!runBrowser)("the reference agent's UX in a real browser", () =>
       const title = page.getByLabel("New title for Parking");
       await title.fill("   ");
       await page.getByRole("button", { name: "Save" }).click();
-      // The browser's own required check, or the server's 400: either way nothing is renamed.
-      expect(await title.isVisible()).toBe(true);
+      // Blank after trimming: the server's 400 is shown by the field, which stays open; typing clears it.
+      await page.getByRole("alert").filter({ hasText: "a title is required" }).waitFor();
+      expect(await title.getAttribute("aria-invalid")).toBe("true");
+      await shot("document-rename-error");
       await title.fill("Bicycle parking");
+      expect(await page.getByRole("alert").filter({ hasText: "a title is required" }).count()).toBe(0);
       await noSidewaysScroll();
       await shot("document-rename");
       await page.getByRole("button", { name: "Save" }).click();
@@ -259,7 +262,7 @@ describe.skipIf(!runBrowser)("the reference agent's UX in a real browser", () =>
     }, async () => {
       await openMenu();
       expect(await page.getByRole("link", { name: "Plan and usage", exact: true }).getAttribute("href")).toBe(
-        `${stack.marketplaceUrl}/dashboard`,
+        `${stack.marketplaceUrl}/account`,
       );
       expect(await page.getByRole("link", { name: "Compare plans" }).getAttribute("href")).toBe(
         `${stack.marketplaceUrl}/pricing/kb-assistant`,
