@@ -27,7 +27,7 @@ const QuestionSchema = z.strictObject({
 });
 
 /** The marketplace page where a user sees their subscriptions and usage. */
-export const MARKETPLACE_ACCOUNT_PATH = "/dashboard";
+export const MARKETPLACE_ACCOUNT_PATH = "/account";
 
 /** Tracks open SSE streams so shutdown can end them cleanly. */
 export class Streams {

@@ -153,7 +153,7 @@ describe("the knowledge-base assistant's API", () => {
     const user = await demoUser();
     expect((await user.call("GET", "/api/plan-links")).json).toEqual({
       pricingUrl: `${t.url}/pricing/kb-assistant`,
-      accountUrl: `${t.url}/dashboard`,
+      accountUrl: `${t.url}/account`,
     });
     expect((await fetch(`${agentUrl}/api/plan-links`)).status).toBe(401);
   });

@@ -30,8 +30,11 @@ export function DocumentViewer({ open, onClose }: { open: OpenDocument; onClose(
     if (d && !d.open) d.showModal();
   }, []);
   const paragraphs = doc.data ? paragraphsWithQuote(doc.data.document.content, open.quote) : [];
+  // Scroll the dialog itself (its offsetParent) so the passage is centred; scrollIntoView would scroll the page too.
   useEffect(() => {
-    if (doc.data) mark.current?.scrollIntoView({ block: "center" });
+    const d = dialog.current;
+    const m = mark.current;
+    if (doc.data && d && m) d.scrollTop = Math.max(0, m.offsetTop - d.clientHeight / 2);
   }, [doc.data]);
   const title = doc.data?.document.title ?? "Document";
   return (

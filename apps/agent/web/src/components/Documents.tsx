@@ -58,9 +58,19 @@ function DocumentRow(props: {
   const [title, setTitle] = useState(doc.title);
   const path = `/api/kbs/${kbId}/documents/${doc.id}`;
 
+  const [renameError, setRenameError] = useState<string | null>(null);
+  const client = useQueryClient();
+  // A rename's error belongs next to its field, so it is handled here rather than in the list's alert.
   const rename = async (e: FormEvent) => {
     e.preventDefault();
-    if (await run(() => api(path, { method: "PATCH", body: { title } }))) setRenaming(false);
+    setRenameError(null);
+    try {
+      await api(path, { method: "PATCH", body: { title } });
+      setRenaming(false);
+      await client.invalidateQueries({ queryKey: ["kb", kbId] });
+    } catch (err) {
+      setRenameError((err as Error).message);
+    }
   };
   const remove = () => {
     if (window.confirm(`Delete the document "${doc.title}"?`))
@@ -77,9 +87,14 @@ function DocumentRow(props: {
           <input
             id={`rename-${doc.id}`}
             value={title}
-            onChange={(e) => setTitle(e.target.value)}
+            onChange={(e) => {
+              setTitle(e.target.value);
+              setRenameError(null);
+            }}
             required
             maxLength={200}
+            aria-invalid={renameError ? true : undefined}
+            aria-describedby={renameError ? `rename-error-${doc.id}` : undefined}
             // biome-ignore lint/a11y/noAutofocus: the user just asked to rename this document
             autoFocus
           />
@@ -88,11 +103,17 @@ function DocumentRow(props: {
             type="button"
             onClick={() => {
               setTitle(doc.title);
+              setRenameError(null);
               setRenaming(false);
             }}
           >
             Cancel
           </button>
+          {renameError ? (
+            <p id={`rename-error-${doc.id}`} role="alert" className="field-error">
+              {renameError}
+            </p>
+          ) : null}
         </form>
       </li>
     );
