@@ -17,6 +17,8 @@ import { authRoutes, rootMetadataRoute } from "./auth/routes.ts";
 import { catalogRoutes } from "./catalog/routes.ts";
 import type { Config } from "./config.ts";
 import type { Database } from "./db/database.ts";
+import { EventDelivery } from "./events/delivery.ts";
+import { eventRoutes } from "./events/routes.ts";
 import { accessLog } from "./http/access-log.ts";
 import { clientAddressMiddleware } from "./http/client-address.ts";
 import { ok } from "./http/envelope.ts";
@@ -62,6 +64,8 @@ export interface Marketplace {
   webhooks: StripeWebhooks;
   rateLimits: RateLimitStore;
   metrics: MarketplaceMetrics;
+  /** Agent webhooks: the outbox relay and delivery worker; `startMarketplace` starts it. */
+  events: EventDelivery;
 }
 
 /** Builds the marketplace app. Reads like a table of contents: one line per feature. */
@@ -114,6 +118,12 @@ export function createMarketplace(deps: {
   const metrics = new MarketplaceMetrics(() => database.poolStats());
   const usage = new UsageService(tracedSql(timedSql(database.sql, metrics)), db, config.baseUrl);
   const webhooks = new StripeWebhooks(db, verifier, logger, metrics);
+  const events = new EventDelivery({
+    database,
+    databaseUrl: "url" in config.database ? config.database.url : undefined,
+    logger,
+    retryDelaySeconds: config.webhooks.retryDelaySeconds,
+  });
   const app = new Hono<AppEnv>();
 
   app.use(requestId({ headerName: "x-request-id", limitLength: 128, generator: () => randomUUID() }));
@@ -170,6 +180,7 @@ export function createMarketplace(deps: {
   api.route("/", adminSubscriptionRoutes(db));
   api.route("/", adminRoutes(db));
   api.route("/", auditRoutes(db));
+  api.route("/", eventRoutes({ db, delivery: events, deployed: config.deployed }));
   app.route("/", api);
 
   app.route("/", openApiRoutes(api, config.baseUrl));
@@ -178,5 +189,5 @@ export function createMarketplace(deps: {
 
   app.notFound((c) => errorResponse(c, 404, "NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`));
   app.onError(onError(logger));
-  return { app, api, auth, bearer, webhooks, rateLimits, metrics };
+  return { app, api, auth, bearer, webhooks, rateLimits, metrics, events };
 }

@@ -6,6 +6,7 @@ import { recordAudit } from "../audit/log.ts";
 import { createClient, syncClient } from "../clients/service.ts";
 import type { Db } from "../db/database.ts";
 import { agents } from "../db/schema.ts";
+import { emit } from "../events/emit.ts";
 import { ApiError } from "../http/api-error.ts";
 
 type AgentRow = typeof agents.$inferSelect;
@@ -92,6 +93,7 @@ export async function updateAgent(db: Db, id: string, input: AgentInput) {
       .where(eq(agents.id, id))
       .returning();
     await syncClient(tx, row!.oauthClientId, clientFields(row!));
+    if (row!.status !== current.status) await emit(tx, { type: "agent.status_changed", agentId: id });
     await recordAudit(tx, {
       action: "agent.update",
       targetType: "agent",
@@ -114,6 +116,7 @@ export async function deactivateAgent(db: Db, id: string) {
       .returning();
     // A disabled client can neither authorize nor refresh, and its access tokens stop passing bearer auth.
     await syncClient(tx, row!.oauthClientId, clientFields(row!));
+    if (current.status !== "inactive") await emit(tx, { type: "agent.status_changed", agentId: id });
     await recordAudit(tx, {
       action: "agent.deactivate",
       targetType: "agent",

@@ -17,6 +17,7 @@ import {
   subscriptionAddons,
   subscriptions,
 } from "../db/schema.ts";
+import { emit } from "../events/emit.ts";
 import { ApiError } from "../http/api-error.ts";
 import type { Payments } from "../payments/payments.ts";
 import { findMetricBySlug, findTier, toTierDto } from "../pricing/service.ts";
@@ -123,7 +124,7 @@ export async function activate(
       sql`SELECT pg_advisory_xact_lock(hashtextextended(${`subscription:${input.userId}:${input.agentId}`}, 0))`,
     );
     input.assertCanSwitch?.(await findLive(tx, input.userId, input.agentId));
-    await tx
+    const replaced = await tx
       .update(subscriptions)
       .set({ status: "canceled", canceledAt: now, updatedAt: now })
       .where(
@@ -132,7 +133,8 @@ export async function activate(
           eq(subscriptions.agentId, input.agentId),
           inArray(subscriptions.status, LIVE),
         ),
-      );
+      )
+      .returning({ id: subscriptions.id });
     const [row] = await tx
       .insert(subscriptions)
       .values({
@@ -152,6 +154,8 @@ export async function activate(
       })
       .returning();
     await carryOverUsage(tx, input.userId, input.agentId, row!.id);
+    const type = replaced.length ? "subscription.updated" : "subscription.created";
+    await emit(tx, { type, userId: input.userId, agentId: input.agentId });
     return row!;
   });
 }
@@ -252,8 +256,16 @@ export async function cancel(
   } else {
     patch = { status: "canceled", canceledAt: now, updatedAt: now };
   }
-  const [row] = await db.update(subscriptions).set(patch).where(eq(subscriptions.id, live.s.id)).returning();
-  return toSubscriptionDto(row!, live.t);
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(subscriptions)
+      .set(patch)
+      .where(eq(subscriptions.id, live.s.id))
+      .returning();
+    const type = row!.status === "canceled" ? "subscription.canceled" : "subscription.updated";
+    await emit(tx, { type, userId, agentId });
+    return toSubscriptionDto(row!, live.t);
+  });
 }
 
 // ── Addons ───────────────────────────────────────────────────────────────
@@ -290,6 +302,7 @@ export async function grantAddon(
       })
       .returning();
     await recordAudit(tx, { action: "addon.grant", targetType: "addon", targetId: row!.id, after: row });
+    await emit(tx, { type: "entitlements.updated", userId: found.s.userId, agentId: found.s.agentId });
     return toAddonDto(row!, metric.slug);
   });
 }
@@ -309,6 +322,11 @@ export async function revokeAddon(db: Db, addonId: string): Promise<void> {
       .returning();
     // Revoking twice changes nothing and records nothing.
     if (before.revokedAt === null) {
+      const [owner] = await tx
+        .select({ userId: subscriptions.userId, agentId: subscriptions.agentId })
+        .from(subscriptions)
+        .where(eq(subscriptions.id, before.subscriptionId));
+      if (owner) await emit(tx, { type: "entitlements.updated", ...owner });
       await recordAudit(tx, {
         action: "addon.revoke",
         targetType: "addon",
