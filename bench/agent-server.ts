@@ -1,13 +1,13 @@
 // The agent side of the benchmarks: agent-kit's Express adapter with the same endpoint charged and uncharged.
 import { createServer } from "node:http";
-import { agentKitMigrations, createAgentKit } from "@amp/agent-kit";
+import { createAgentKit } from "@amp/agent-kit";
 import { expressAdapter } from "@amp/agent-kit/express";
-import { connect, migrate } from "@amp/db";
+import { pgliteStorage } from "@amp/agent-kit/pglite";
+import { PGlite } from "@electric-sql/pglite";
 import express from "express";
 
 const env = process.env as Record<string, string>;
-const database = await connect({ dataDir: env.AGENT_DATA_DIR! });
-await migrate(database.sql, [agentKitMigrations]);
+const pglite = await PGlite.create(env.AGENT_DATA_DIR!);
 const kit = await createAgentKit({
   marketplaceUrl: env.MARKETPLACE_API_URL!,
   allowInsecureMarketplace: true,
@@ -16,7 +16,7 @@ const kit = await createAgentKit({
   clientId: env.OAUTH_CLIENT_ID!,
   baseURL: env.BACKEND_URL!,
   secret: "bench-agent-secret-0123456789abcdefghij",
-  database,
+  storage: pgliteStorage(pglite),
 });
 const mp = expressAdapter(kit);
 const app = express();

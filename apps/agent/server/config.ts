@@ -14,6 +14,8 @@ const EnvSchema = z.object({
   BACKEND_URL: z.url().optional(),
   FRONTEND_ORIGIN: z.url().optional(),
   MARKETPLACE_API_URL: z.url().default("http://localhost:4000"),
+  /** Where this server reaches the marketplace when not at its public URL (e.g. `http://marketplace:4000` in compose). */
+  MARKETPLACE_INTERNAL_URL: z.url().optional(),
   OAUTH_CLIENT_ID: z.string().min(1, "required: the agent's client id from its marketplace registration"),
   OAUTH_CLIENT_SECRET: z
     .literal("", { error: "must be empty: agents are public clients (PKCE, no secret)" })
@@ -71,6 +73,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     backendUrl: (e.BACKEND_URL ?? `http://localhost:${e.AGENT_PORT}`).replace(/\/+$/, ""),
     frontendOrigin: e.FRONTEND_ORIGIN,
     marketplaceUrl: e.MARKETPLACE_API_URL.replace(/\/+$/, ""),
+    marketplaceInternalUrl: e.MARKETPLACE_INTERNAL_URL?.replace(/\/+$/, ""),
     clientId: e.OAUTH_CLIENT_ID,
     agentId: e.AGENT_ID,
     agentSlug: e.AGENT_SLUG,

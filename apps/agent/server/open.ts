@@ -1,32 +1,50 @@
 import { fileURLToPath } from "node:url";
-import { agentKitMigrations, createAgentKit, type MarketplaceObserver } from "@amp/agent-kit";
-import { connect, type DatabaseTarget, migrate } from "@amp/db";
+import { type AgentKitStorage, createAgentKit, type MarketplaceObserver } from "@amp/agent-kit";
+import { pgliteStorage } from "@amp/agent-kit/pglite";
+import { postgresStorage } from "@amp/agent-kit/postgres";
+import { type Connection, connect, type DatabaseTarget, migrate } from "@amp/db";
 import type { AgentConfig } from "./config.ts";
 
-/** The agent's own migrations (after agent-kit's). */
+/** The agent's own migrations (its tables reference agent-kit's "user", created first by the kit). */
 export const MIGRATIONS = { name: "agent", dir: fileURLToPath(new URL("../migrations/", import.meta.url)) };
 
-/** Opens and migrates the agent's database (agent-kit's tables, then the agent's) and creates its kit. */
+/** agent-kit's storage on the agent's own database connection (the same PGlite, or the same pool). */
+export function kitStorage(database: Connection): AgentKitStorage {
+  return database.driver.kind === "pglite"
+    ? pgliteStorage(database.driver.pglite)
+    : postgresStorage(database.driver.pool);
+}
+
+/** Opens the agent's database, creates its kit (which creates agent-kit's tables), then migrates the agent's. */
 export async function openAgent(
   config: AgentConfig,
   target: DatabaseTarget = config.database,
   observer?: MarketplaceObserver,
 ) {
   const database = await connect(target);
-  await migrate(database.sql, [agentKitMigrations, MIGRATIONS]);
-  const kit = await createAgentKit({
-    marketplaceUrl: config.marketplaceUrl,
-    allowInsecureMarketplace: config.env !== "production",
-    agentId: config.agentId,
-    agentSlug: config.agentSlug,
-    clientId: config.clientId,
-    baseURL: config.backendUrl,
-    secret: config.secret,
-    database,
-    ...(observer ? { observer } : {}),
-    ...(config.frontendOrigin
-      ? { cookieMode: "cross-origin" as const, frontendOrigin: config.frontendOrigin }
-      : {}),
-  });
-  return { database, kit };
+  try {
+    const storage = kitStorage(database);
+    // agent-kit's tables first: the agent's reference its "user" table.
+    await storage.migrate();
+    await migrate(database.sql, [MIGRATIONS]);
+    const kit = await createAgentKit({
+      marketplaceUrl: config.marketplaceUrl,
+      ...(config.marketplaceInternalUrl ? { marketplaceInternalUrl: config.marketplaceInternalUrl } : {}),
+      allowInsecureMarketplace: config.env !== "production",
+      agentId: config.agentId,
+      agentSlug: config.agentSlug,
+      clientId: config.clientId,
+      baseURL: config.backendUrl,
+      secret: config.secret,
+      storage,
+      ...(observer ? { observer } : {}),
+      ...(config.frontendOrigin
+        ? { cookieMode: "cross-origin" as const, frontendOrigin: config.frontendOrigin }
+        : {}),
+    });
+    return { database, kit };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
 }

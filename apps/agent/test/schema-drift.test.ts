@@ -1,13 +1,20 @@
-import { agentKitMigrations } from "@amp/agent-kit";
 import { type Connection, connect, migrate } from "@amp/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDatabase } from "../../../packages/marketplace/test/support/database.ts";
 import { schemaDrift } from "../../../packages/marketplace/test/support/schema-drift.ts";
-import { MIGRATIONS } from "../server/open.ts";
+import { kitStorage, MIGRATIONS } from "../server/open.ts";
 import * as schema from "../server/schema.ts";
 
-/** agent-kit's tables (better-auth's, created by @amp/agent-kit's migrations); the agent reaches them only through the kit. */
-const AGENT_KIT_TABLES = ["user", "session", "account", "verification", "rateLimit", "agent_kit_throttle"];
+/** agent-kit's tables (better-auth's and its own, created by its storage); the agent reaches them only through the kit. */
+const AGENT_KIT_TABLES = [
+  "user",
+  "session",
+  "account",
+  "verification",
+  "rateLimit",
+  "agent_kit_throttle",
+  "agent_kit_migrations",
+];
 
 describe("the agent's Drizzle schema and its migrations agree", () => {
   let target: Awaited<ReturnType<typeof testDatabase>>;
@@ -15,7 +22,8 @@ describe("the agent's Drizzle schema and its migrations agree", () => {
   beforeAll(async () => {
     target = await testDatabase();
     database = await connect(target.memory ? { memory: true } : { url: target.env.DATABASE_URL! });
-    await migrate(database.sql, [agentKitMigrations, MIGRATIONS]);
+    await kitStorage(database).migrate();
+    await migrate(database.sql, [MIGRATIONS]);
   });
   afterAll(async () => {
     await database?.close();

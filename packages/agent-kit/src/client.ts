@@ -10,6 +10,7 @@ import {
 } from "@amp/contract";
 import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { z } from "zod";
+import type { BoundedCache } from "./cache.ts";
 import {
   MarketplaceError,
   MarketplaceUnavailableError,
@@ -21,7 +22,10 @@ import type { MarketplaceObserver, MarketplaceOperation } from "./observer.ts";
 import type { TokenManager } from "./tokens.ts";
 
 export interface ClientDeps {
+  /** The public marketplace URL (for links a browser follows). */
   marketplaceUrl: string;
+  /** Where this backend calls the marketplace API (the internal URL when set). */
+  apiUrl: string;
   agentId: string;
   agentSlug: string;
   tokens: TokenManager;
@@ -29,7 +33,7 @@ export interface ClientDeps {
   requestTimeoutMs: number;
   maxAttempts: number;
   tierCacheMs: number;
-  tierCache: Map<string, { value: SubscriptionDto; until: number }>;
+  tierCache: BoundedCache<string, { value: SubscriptionDto; until: number }>;
   observer?: MarketplaceObserver;
 }
 
@@ -169,7 +173,7 @@ export class MarketplaceClient {
         kind: SpanKind.CLIENT,
         attributes: {
           "http.request.method": method,
-          "server.address": new URL(this.deps.marketplaceUrl).hostname,
+          "server.address": new URL(this.deps.apiUrl).hostname,
           "marketplace.operation": operation,
         },
       },
@@ -216,7 +220,7 @@ export class MarketplaceClient {
       };
       propagation.inject(context.active(), headers);
       try {
-        response = await this.deps.fetch(`${this.deps.marketplaceUrl}${path}`, {
+        response = await this.deps.fetch(`${this.deps.apiUrl}${path}`, {
           method,
           headers,
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),

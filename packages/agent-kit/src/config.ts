@@ -1,7 +1,7 @@
 import { DEFAULT_AGENT_SCOPES } from "@amp/contract";
-import type { Connection } from "@amp/db";
 import { z } from "zod";
 import type { MarketplaceObserver } from "./observer.ts";
+import type { AgentKitStorage } from "./storage/types.ts";
 
 /** Used when a token response has no `expires_in` (B.24): assume an hour rather than "forever". */
 export const DEFAULT_EXPIRES_IN = 3_600;
@@ -13,6 +13,13 @@ export const DEFAULT_EXPIRES_IN = 3_600;
 export const AgentKitOptionsSchema = z.object({
   /** The marketplace's base URL, e.g. `https://marketplace.example.com`. The issuer is `<url>/api/auth`. */
   marketplaceUrl: z.url(),
+  /**
+   * Where this backend reaches the marketplace itself when that differs from the public URL (a container
+   * network: `http://marketplace:4000`). Discovery, token, JWKS, userinfo, revocation and the usage API go
+   * there; the issuer stays `<marketplaceUrl>/api/auth`, checked exactly, and browsers still go to
+   * `marketplaceUrl`. @default marketplaceUrl
+   */
+  marketplaceInternalUrl: z.url().optional(),
   /** `AGENT_ID` from the agent's registration. */
   agentId: z.string().min(1),
   /** `AGENT_SLUG`, used for upgrade links (`<marketplace>/pricing/<slug>`). */
@@ -66,17 +73,25 @@ export const AgentKitOptionsSchema = z.object({
 });
 
 export type AgentKitOptions = z.input<typeof AgentKitOptionsSchema> & {
-  /** The agent's database (from `@amp/db`); agent-kit's tables are created by `agentKitMigrations`. */
-  database: Connection;
+  /**
+   * Where agent-kit keeps users, sessions, marketplace tokens, the callback throttle and the refresh lock:
+   * `postgresStorage(pool)` (`@amp/agent-kit/postgres`), `pgliteStorage(pglite)` (`/pglite`),
+   * `sqliteStorage(new DatabaseSync(file))` (`/sqlite`), or your own (docs/storage.md). Its tables are
+   * created by `createAgentKit`.
+   */
+  storage: AgentKitStorage;
   /** Injected `fetch` (tests, proxies). @default globalThis.fetch */
   fetch?: typeof fetch;
   /** Told about every marketplace call, retry and tier-cache lookup (metrics); see observer.ts. */
   observer?: MarketplaceObserver;
 };
 export type ResolvedOptions = z.output<typeof AgentKitOptionsSchema> & {
-  database: Connection;
+  storage: AgentKitStorage;
   fetch: typeof fetch;
+  /** `<marketplaceUrl>/api/auth`: the public issuer, compared exactly. */
   issuer: string;
+  /** `marketplaceInternalUrl`, else `marketplaceUrl`: the base of every server-to-server call. */
+  internalUrl: string;
   observer?: MarketplaceObserver;
 };
 
@@ -85,18 +100,30 @@ export class AgentKitConfigError extends Error {
 }
 
 export function resolveOptions(options: AgentKitOptions): ResolvedOptions {
-  const { database, fetch: fetchImpl, observer, ...rest } = options;
+  const { storage, fetch: fetchImpl, observer, ...rest } = options;
   const parsed = AgentKitOptionsSchema.safeParse(rest);
   const problems = parsed.success
     ? []
     : parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
-  if (!database) problems.push("  database: required (a Connection from @amp/db)");
+  if (!isStorage(storage))
+    problems.push(
+      "  storage: required (postgresStorage(pool), pgliteStorage(pglite), sqliteStorage(database), or your own)",
+    );
   if (parsed.success) {
     const o = parsed.data;
     if (o.cookieMode === "cross-origin" && !o.frontendOrigin)
       problems.push("  frontendOrigin: required in cross-origin mode");
     if (new URL(o.marketplaceUrl).protocol === "http:" && !o.allowInsecureMarketplace) {
       problems.push("  marketplaceUrl: must be https (set allowInsecureMarketplace for local development)");
+    }
+    if (
+      o.marketplaceInternalUrl &&
+      new URL(o.marketplaceInternalUrl).protocol === "http:" &&
+      !o.allowInsecureMarketplace
+    ) {
+      problems.push(
+        "  marketplaceInternalUrl: must be https (set allowInsecureMarketplace for a trusted private network)",
+      );
     }
     if (!o.scopes.includes("openid")) problems.push("  scopes: must include openid");
   }
@@ -109,8 +136,20 @@ export function resolveOptions(options: AgentKitOptions): ResolvedOptions {
     baseURL: parsed.data.baseURL.replace(/\/+$/, ""),
     frontendOrigin: parsed.data.frontendOrigin ? new URL(parsed.data.frontendOrigin).origin : undefined,
     issuer: `${marketplaceUrl}/api/auth`,
-    database,
+    internalUrl: parsed.data.marketplaceInternalUrl?.replace(/\/+$/, "") ?? marketplaceUrl,
+    storage,
     fetch: fetchImpl ?? globalThis.fetch,
     ...(observer ? { observer } : {}),
   };
+}
+
+function isStorage(value: unknown): value is AgentKitStorage {
+  const s = value as Partial<AgentKitStorage> | undefined;
+  return (
+    !!s &&
+    typeof s.migrate === "function" &&
+    typeof s.throttle === "function" &&
+    typeof s.withLock === "function" &&
+    typeof s.accounts?.read === "function"
+  );
 }

@@ -2,6 +2,8 @@ import { createRemoteJWKSet, customFetch, type JWTPayload, jwtVerify } from "jos
 
 export interface IdTokenVerifier {
   verify(token: string): Promise<JWTPayload & { sub: string }>;
+  /** The issuer's key set (cached, refetched on an unknown `kid` at most once per cooldown). */
+  jwks: ReturnType<typeof createRemoteJWKSet>;
 }
 
 /** How old a freshly issued ID token may be when it reaches us (it was minted seconds ago). */
@@ -29,6 +31,7 @@ export function idTokenVerifier(opts: {
     ...(opts.fetch ? { [customFetch]: opts.fetch } : {}),
   });
   return {
+    jwks,
     async verify(token) {
       const { payload } = await jwtVerify(token, jwks, {
         issuer: opts.issuer,

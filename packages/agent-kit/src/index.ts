@@ -1,4 +1,3 @@
-export { CALLBACK_PATH, PROVIDER_ID } from "./auth.ts";
 export { type ConsumeOptions, MarketplaceClient } from "./client.ts";
 export { AgentKitConfigError, type AgentKitOptions } from "./config.ts";
 export {
@@ -10,5 +9,12 @@ export {
   SubscriptionRequiredError,
 } from "./errors.ts";
 export { AgentKit, type AgentUser, AUTH_ROUTES, createAgentKit, type KitReply } from "./kit.ts";
-export { agentKitMigrations } from "./migrations.ts";
 export type { MarketplaceCallEvent, MarketplaceObserver, MarketplaceOperation } from "./observer.ts";
+export { CALLBACK_PATH, PROVIDER_ID } from "./provider.ts";
+export {
+  type AccountStore,
+  type AgentKitStorage,
+  type RefreshedTokens,
+  StorageLockTimeoutError,
+  type StoredAccount,
+} from "./storage/types.ts";

@@ -1,4 +1,4 @@
-import type { SqlClient } from "@amp/db";
+import type { AgentKitStorage } from "./storage/types.ts";
 
 export interface ThrottleVerdict {
   allowed: boolean;
@@ -7,35 +7,17 @@ export interface ThrottleVerdict {
 }
 
 /**
- * A fixed-window counter per key in PostgreSQL: one atomic upsert per hit, so the limit holds across every
- * process sharing the agent's database (a per-process counter would multiply it by the process count).
+ * A fixed-window limit per key, counted in the agent's storage, so the limit holds across every process
+ * sharing it (a per-process counter would multiply it by the process count).
  */
 export class Throttle {
-  private hits = 0;
-
   constructor(
-    private readonly sql: SqlClient,
+    private readonly storage: AgentKitStorage,
     private readonly limit: { max: number; windowSeconds: number },
   ) {}
 
   async hit(key: string): Promise<ThrottleVerdict> {
-    const { rows } = await this.sql.query<{ count: number; retryAfter: number }>(
-      `INSERT INTO "agent_kit_throttle" AS t ("key", "windowStart", "count")
-       VALUES ($1, to_timestamp(floor(extract(epoch FROM now()) / $2) * $2), 1)
-       ON CONFLICT ("key") DO UPDATE SET
-         "count" = CASE WHEN t."windowStart" = EXCLUDED."windowStart" THEN t."count" + 1 ELSE 1 END,
-         "windowStart" = EXCLUDED."windowStart"
-       RETURNING "count", ceil(extract(epoch FROM "windowStart") + $2 - extract(epoch FROM now()))::int AS "retryAfter"`,
-      [key, this.limit.windowSeconds],
-    );
-    // Now and then, forget windows that ended (one statement, no background timer to manage).
-    if (++this.hits % 500 === 0) {
-      await this.sql.query(
-        `DELETE FROM "agent_kit_throttle" WHERE "windowStart" < now() - make_interval(secs => $1)`,
-        [this.limit.windowSeconds],
-      );
-    }
-    const row = rows[0]!;
-    return { allowed: row.count <= this.limit.max, retryAfter: Math.max(1, row.retryAfter) };
+    const { count, retryAfter } = await this.storage.throttle(key, this.limit.windowSeconds);
+    return { allowed: count <= this.limit.max, retryAfter: Math.max(1, retryAfter) };
   }
 }

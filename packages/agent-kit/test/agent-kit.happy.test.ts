@@ -46,7 +46,7 @@ describe("sign-in, session and the five integration points", () => {
 
   it("OAuth tokens are encrypted at rest", async () => {
     await signInToAgent(s);
-    const { rows } = await s.db.sql.query<{ accessToken: string; refreshToken: string }>(
+    const rows = await s.db.query<{ accessToken: string; refreshToken: string }>(
       `SELECT "accessToken", "refreshToken" FROM "account"`,
     );
     for (const row of rows) {
@@ -126,7 +126,7 @@ describe("sign-in, session and the five integration points", () => {
     expect(user.browser.cookies.has("agent.session_token")).toBe(false);
     expect((await agentCall(user.browser, `${s.agentUrl}/me`)).status).toBe(401);
     // Destroyed, not just forgotten by the browser: no session row, no stored tokens.
-    const { rows } = await s.db.sql.query(`SELECT 1 FROM "session" WHERE "userId" = $1`, [user.agentUserId]);
+    const rows = await s.db.query(`SELECT 1 FROM "session" WHERE "userId" = $1`, [user.agentUserId]);
     expect(rows).toHaveLength(0);
     expect(await s.kit.tokens.storedForSignOut(user.agentUserId)).toMatchObject({ refreshToken: null });
     // The revoked refresh token no longer works at the marketplace.

@@ -1,4 +1,3 @@
-import { connect } from "@amp/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SignInRequiredError } from "../src/errors.ts";
 import { AgentKit } from "../src/kit.ts";
@@ -26,7 +25,7 @@ async function subscribedUser(stack: AgentStack) {
 }
 
 const expire = (stack: AgentStack, agentUserId: string) =>
-  stack.db.sql.query(
+  stack.db.query(
     `UPDATE "account" SET "accessTokenExpiresAt" = now() - interval '1 hour' WHERE "userId" = $1`,
     [agentUserId],
   );
@@ -51,9 +50,9 @@ describe("§C one refresh per grant at a time", () => {
   it("the same with two agent processes sharing one database (advisory lock, re-read after taking it)", async () => {
     const user = await subscribedUser(s);
     // On PostgreSQL the second kit gets its own pool, as a second process would.
-    const db2 = process.env.TEST_DATABASE_URL ? await connect({ url: await sameDatabaseUrl() }) : s.db;
-    const { issuer: _issuer, fetch: _fetch, ...options } = s.kit.options;
-    const kit2 = await AgentKit.create({ ...options, database: db2 });
+    const db2 = await s.db.second();
+    const { issuer: _issuer, internalUrl: _internal, fetch: _fetch, ...options } = s.kit.options;
+    const kit2 = await AgentKit.create({ ...options, storage: db2.storage });
     try {
       await expire(s, user.agentUserId);
       const before = tokenRequests(s);
@@ -64,7 +63,7 @@ describe("§C one refresh per grant at a time", () => {
       expect(results.every((r) => r.tier.tierName === "Free")).toBe(true);
       expect(tokenRequests(s) - before).toBe(1);
     } finally {
-      if (db2 !== s.db) await db2.close();
+      await db2.close();
     }
   });
 
@@ -134,10 +133,3 @@ describe("B.28 with the marketplace's optional grace window", () => {
     expect((await agentCall(user.browser, `${g.agentUrl}/api/me/tier?refresh=true`)).status).toBe(200);
   });
 });
-
-async function sameDatabaseUrl(): Promise<string> {
-  const { rows } = await s.db.sql.query<{ db: string }>("SELECT current_database() AS db");
-  const url = new URL(process.env.TEST_DATABASE_URL!);
-  url.pathname = `/${rows[0]!.db}`;
-  return url.toString();
-}

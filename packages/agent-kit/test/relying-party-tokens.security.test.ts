@@ -16,7 +16,7 @@ beforeEach(() => {
 /** Signs a fresh browser in; returns it with the agent's user id for the hostile provider's one subject. */
 async function signIn(party = rp) {
   const { browser, callback } = await party.signIn();
-  const { rows } = await party.db.sql.query<{ userId: string }>(
+  const rows = await party.db.query<{ userId: string }>(
     `SELECT "userId" FROM "account" WHERE "accountId" = 'hostile-user-1'`,
   );
   return { browser, callback, userId: rows[0]?.userId, signedIn: browser.cookies.has("agent.session_token") };
@@ -26,7 +26,7 @@ async function signIn(party = rp) {
 const refresh = (userId: string) => rp.kit.tokens.getAccessToken(userId, { forceRefresh: true });
 
 const expiresInSeconds = async (userId: string) => {
-  const { rows } = await rp.db.sql.query<{ at: string }>(
+  const rows = await rp.db.query<{ at: string }>(
     `SELECT "accessTokenExpiresAt" AS at FROM "account" WHERE "userId" = $1`,
     [userId],
   );
@@ -85,7 +85,7 @@ describe("§B relying-party token handling", () => {
     await refresh(userId!);
     expect(rp.provider.presentedRefreshTokens.slice(presented)).toEqual([first, second]);
     // Stored encrypted, never in clear.
-    const { rows } = await rp.db.sql.query<{ refreshToken: string }>(
+    const rows = await rp.db.query<{ refreshToken: string }>(
       `SELECT "refreshToken" FROM "account" WHERE "userId" = $1`,
       [userId],
     );

@@ -1,4 +1,3 @@
-import { connect } from "@amp/db";
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from "jose";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { HOSTILE_REDIRECTS } from "../../contract/test/hostile-redirects.ts";
@@ -9,6 +8,7 @@ import { AgentKit } from "../src/kit.ts";
 import { HostileProvider } from "./support/hostile-provider.ts";
 import { startRelyingParty } from "./support/relying-party.ts";
 import { SECRET } from "./support/stack.ts";
+import { testStore } from "./support/storage.ts";
 
 let op: HostileProvider;
 let agentUrl: string;
@@ -291,7 +291,7 @@ describe("configuration", () => {
   it("B.21 refuses to start when the discovered issuer differs from the configured one", async () => {
     op.discoveryIssuer = "https://impostor.example.com/api/auth";
     try {
-      const db = await connect({ memory: true });
+      const db = await testStore("pglite");
       await expect(
         AgentKit.create({
           marketplaceUrl: op.base,
@@ -301,7 +301,7 @@ describe("configuration", () => {
           clientId: op.clientId,
           baseURL: agentUrl,
           secret: SECRET,
-          database: db,
+          storage: db.storage,
         }),
       ).rejects.toThrow(/issuer.*refusing to start/);
       await db.close();
@@ -311,7 +311,7 @@ describe("configuration", () => {
   });
 
   it("names every invalid option, and refuses an http marketplace unless explicitly allowed", async () => {
-    const db = await connect({ memory: true });
+    const db = await testStore("pglite");
     const valid = {
       marketplaceUrl: "https://m.example.com",
       agentId: "a",
@@ -319,7 +319,7 @@ describe("configuration", () => {
       clientId: "c",
       baseURL: "https://agent.example.com",
       secret: SECRET,
-      database: db,
+      storage: db.storage,
     };
     try {
       const invalid = AgentKit.create({ ...valid, agentId: "", baseURL: "nope", secret: "short" });
@@ -328,6 +328,11 @@ describe("configuration", () => {
       await expect(AgentKit.create({ ...valid, marketplaceUrl: "http://m.example.com" })).rejects.toThrow(
         /marketplaceUrl: must be https/,
       );
+      await expect(
+        AgentKit.create({ ...valid, marketplaceInternalUrl: "http://marketplace:4000" }),
+      ).rejects.toThrow(/marketplaceInternalUrl: must be https/);
+      const { storage: _storage, ...withoutStorage } = valid;
+      await expect(AgentKit.create(withoutStorage as never)).rejects.toThrow(/storage: required/);
     } finally {
       await db.close();
     }

@@ -24,6 +24,8 @@ export interface SqlClient {
 export interface Connection {
   kind: "pglite" | "postgres";
   sql: SqlClient;
+  /** The driver underneath, for libraries that take one directly (agent-kit's storage). */
+  driver: { kind: "pglite"; pglite: PGlite } | { kind: "postgres"; pool: pg.Pool };
   /** Kysely dialect for better-auth, over the same connection(s). */
   authDialect: Dialect;
   /** A Drizzle instance over the same connection(s). */
@@ -75,6 +77,7 @@ export async function connect(target: DatabaseTarget, opts: { poolSize?: number 
   return {
     kind: "pglite",
     sql,
+    driver: { kind: "pglite", pglite },
     authDialect: new PgliteDialect(pglite),
     drizzle: (schema) => drizzlePglite(pglite, { schema }) as unknown as DrizzleDb<typeof schema>,
     locks: processLocks(),
@@ -124,6 +127,7 @@ function connectPostgres(url: string, max: number): Connection {
   return {
     kind: "postgres",
     sql,
+    driver: { kind: "postgres", pool },
     authDialect: new PostgresDialect({ pool }),
     drizzle: (schema) => drizzlePg(pool, { schema }) as unknown as DrizzleDb<typeof schema>,
     locks,

@@ -1,7 +1,6 @@
 // The README quick start, as a test fixture: an Express agent backend using agent-kit.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Connection } from "@amp/db";
 import express from "express";
 import { expressAdapter } from "../../src/express.ts";
 import { type AgentKit, type AgentKitOptions, createAgentKit } from "../../src/index.ts";
@@ -13,10 +12,7 @@ export async function listen(): Promise<{ server: Server; url: string }> {
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
-export async function exampleAgent(
-  server: Server,
-  options: AgentKitOptions & { database: Connection },
-): Promise<AgentKit> {
+export async function exampleAgent(server: Server, options: AgentKitOptions): Promise<AgentKit> {
   const kit = await createAgentKit(options);
   const mp = expressAdapter(kit);
   const app = express();

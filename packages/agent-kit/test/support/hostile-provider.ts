@@ -55,6 +55,8 @@ export class HostileProvider {
   authorizeRequests: URLSearchParams[] = [];
   /** Userinfo and resource (non-`/api/auth`) requests, in order. */
   seen: SeenRequest[] = [];
+  /** Every request's path (without `/api/auth`) and the Host it was addressed to, in order. */
+  hosts: { path: string; host: string }[] = [];
   /** Refresh tokens presented at the token endpoint, in order. */
   presentedRefreshTokens: string[] = [];
   /** Refresh tokens this provider issued and that are still valid (rotation retires the presented one). */
@@ -74,6 +76,15 @@ export class HostileProvider {
     p.base = `http://127.0.0.1:${(p.server.address() as AddressInfo).port}`;
     p.issuer = `${p.base}/api/auth`;
     return p;
+  }
+
+  /**
+   * Publishes this provider under another base URL that reaches the same server (e.g. `localhost` for
+   * `127.0.0.1`): the issuer and every discovery endpoint then name it, as a marketplace behind a public
+   * hostname does while its agents call it on an internal one.
+   */
+  publishAt(publicBase: string) {
+    this.issuer = `${publicBase}/api/auth`;
   }
 
   close() {
@@ -118,6 +129,7 @@ export class HostileProvider {
     const json = (status: number, body: unknown) =>
       res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
     const path = url.pathname.replace(/^\/api\/auth/, "");
+    this.hosts.push({ path, host: req.headers.host ?? "" });
     if (path === "/.well-known/openid-configuration") {
       return json(200, {
         issuer: this.discoveryIssuer ?? this.issuer,

@@ -1,33 +1,41 @@
-import { connect, migrate } from "@amp/db";
 import { Browser } from "../../../marketplace/test/support/oauth.ts";
 import type { AgentKitOptions } from "../../src/config.ts";
-import { agentKitMigrations } from "../../src/migrations.ts";
 import { exampleAgent, listen } from "./example-app.ts";
 import { HostileProvider } from "./hostile-provider.ts";
 import { SECRET } from "./stack.ts";
+import { type StorageKind, testStore } from "./storage.ts";
 
 /** A hostile provider and an example agent configured against it. */
 export async function startRelyingParty(
   options: {
     publishedKeys?: number;
     cookies?: Pick<AgentKitOptions, "cookieMode" | "frontendOrigin">;
-    kit?: Partial<Omit<AgentKitOptions, "database">>;
+    kit?: Partial<Omit<AgentKitOptions, "storage">>;
+    /** @default PGlite (PostgreSQL with TEST_DATABASE_URL) */
+    storage?: StorageKind;
+    /**
+     * The provider publishes itself at `http://localhost:<port>` (its public URL, which the browser uses)
+     * and the agent is configured to reach it at `http://127.0.0.1:<port>` (marketplaceInternalUrl).
+     */
+    internalUrl?: boolean;
   } = {},
 ) {
   const provider = await HostileProvider.start();
   provider.publishedKeys = options.publishedKeys ?? 1;
+  const publicBase = options.internalUrl ? provider.base.replace("127.0.0.1", "localhost") : provider.base;
+  if (options.internalUrl) provider.publishAt(publicBase);
   const { server, url } = await listen();
-  const db = await connect({ memory: true });
-  await migrate(db.sql, [agentKitMigrations]);
+  const db = await testStore(options.storage);
   const kit = await exampleAgent(server, {
-    marketplaceUrl: provider.base,
+    marketplaceUrl: publicBase,
+    ...(options.internalUrl ? { marketplaceInternalUrl: provider.base } : {}),
     allowInsecureMarketplace: true,
     agentId: "agent-1",
     agentSlug: "agent-one",
     clientId: provider.clientId,
     baseURL: url,
     secret: SECRET,
-    database: db,
+    storage: db.storage,
     // These suites sign in dozens of times a minute from one address; F.4d sets its own limit.
     callbackRateLimit: { max: 10_000, windowSeconds: 60 },
     ...options.cookies,

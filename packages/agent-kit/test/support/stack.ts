@@ -1,13 +1,11 @@
 import type { Server } from "node:http";
-import { type Connection, connect, migrate } from "@amp/db";
 import { adminBrowser, call } from "../../../marketplace/test/support/billing.ts";
-import { testDatabase } from "../../../marketplace/test/support/database.ts";
 import { startTestMarketplace, type TestMarketplace } from "../../../marketplace/test/support/harness.ts";
 import { Browser, signedInBrowser } from "../../../marketplace/test/support/oauth.ts";
 import { CALLBACK_PATH } from "../../src/auth.ts";
 import type { AgentKit } from "../../src/kit.ts";
-import { agentKitMigrations } from "../../src/migrations.ts";
 import { exampleAgent, listen } from "./example-app.ts";
+import { type TestStore, testStore } from "./storage.ts";
 
 export const SECRET = "agent-kit-test-secret-0123456789abcdef";
 
@@ -17,7 +15,8 @@ export interface AgentStack {
   agentUrl: string;
   server: Server;
   kit: AgentKit;
-  db: Connection;
+  /** The agent's storage (PGlite, or PostgreSQL with TEST_DATABASE_URL) with raw SQL for assertions. */
+  db: TestStore;
   close(): Promise<void>;
 }
 
@@ -59,9 +58,7 @@ export async function startAgentStack(
     await call(admin, "PUT", `/agents/${id}/pricing/${free.id}/quotas/${m.id}`, { quotaLimit: freeQuota });
     await call(admin, "PUT", `/agents/${id}/pricing/${pro.id}/quotas/${m.id}`, { quotaLimit: proQuota });
   }
-  const target = await testDatabase();
-  const db = await connect(target.memory ? { memory: true } : { url: target.env.DATABASE_URL! });
-  await migrate(db.sql, [agentKitMigrations]);
+  const db = await testStore();
   const kit = await exampleAgent(server, {
     marketplaceUrl: t.url,
     allowInsecureMarketplace: true,
@@ -70,7 +67,7 @@ export async function startAgentStack(
     clientId: created.body.data.oauthClientId,
     baseURL: agentUrl,
     secret: SECRET,
-    database: db,
+    storage: db.storage,
     ...opts.kit,
   });
   const stack: AgentStack = {
@@ -84,7 +81,6 @@ export async function startAgentStack(
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await db.close();
-      await target.drop();
       await t.close();
     },
   };
@@ -113,7 +109,7 @@ export async function signInToAgent(
 
 /** The agent's own user id for a marketplace user (agent-kit keys tokens and clients by it). */
 async function agentUserIdOf(stack: AgentStack, marketplaceUserId: string): Promise<string> {
-  const { rows } = await stack.db.sql.query<{ userId: string }>(
+  const rows = await stack.db.query<{ userId: string }>(
     `SELECT "userId" FROM "account" WHERE "accountId" = $1`,
     [marketplaceUserId],
   );
