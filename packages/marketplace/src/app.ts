@@ -180,7 +180,7 @@ export function createMarketplace(deps: {
   api.route("/", adminSubscriptionRoutes(db));
   api.route("/", adminRoutes(db));
   api.route("/", auditRoutes(db));
-  api.route("/", eventRoutes({ db, delivery: events, deployed: config.deployed }));
+  api.route("/", eventRoutes({ db, deployed: config.deployed }));
   app.route("/", api);
 
   app.route("/", openApiRoutes(api, config.baseUrl));

@@ -179,19 +179,6 @@ export class EventDelivery {
     });
   }
 
-  /** Queues a delivery again (operator replay): a fresh job, the log row back to pending. */
-  async replay(deliveryId: string): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      const jobId = await this.boss.send(DELIVERY_QUEUE, { deliveryId } satisfies DeliveryJob, {
-        db: inTransaction(tx),
-      });
-      await tx
-        .update(webhookDeliveries)
-        .set({ jobId, status: "pending" })
-        .where(eq(webhookDeliveries.id, deliveryId));
-    });
-  }
-
   private async deliver(job: Job<DeliveryJob>): Promise<void> {
     const [found] = await this.db
       .select({ d: webhookDeliveries, e: webhookEvents, p: webhookEndpoints })

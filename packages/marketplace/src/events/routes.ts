@@ -2,7 +2,6 @@ import { z } from "zod";
 import type { Db } from "../db/database.ts";
 import { ok } from "../http/envelope.ts";
 import { apiRouter, declare, pathParams } from "../http/route.ts";
-import type { EventDelivery } from "./delivery.ts";
 import {
   createEndpoint,
   DeliveryDtoSchema,
@@ -10,11 +9,10 @@ import {
   EndpointDtoSchema,
   EndpointInputSchema,
   EndpointWithSecretDtoSchema,
-  failedDeliveryIds,
-  findDelivery,
   listDeliveries,
   listEndpoints,
   RotateInputSchema,
+  replay,
   rotateSecret,
 } from "./service.ts";
 
@@ -27,8 +25,8 @@ const deliveryParams = pathParams("agentId", "endpointId", "deliveryId");
  * log and replay (docs/agent-events.md). Platform admins register agents, so
  * they manage endpoints too (API, CLI, console).
  */
-export function eventRoutes(deps: { db: Db; delivery: EventDelivery; deployed: boolean }) {
-  const { db, delivery } = deps;
+export function eventRoutes(deps: { db: Db; deployed: boolean }) {
+  const { db } = deps;
   const api = apiRouter();
   const tag = "Agent events";
 
@@ -128,9 +126,7 @@ export function eventRoutes(deps: { db: Db; delivery: EventDelivery; deployed: b
     }),
     async (c) => {
       const { agentId, endpointId, deliveryId } = c.req.valid("param");
-      await findDelivery(db, agentId, endpointId, deliveryId);
-      await delivery.replay(deliveryId);
-      return ok(c, { replayed: [deliveryId] });
+      return ok(c, { replayed: await replay(db, agentId, endpointId, deliveryId) });
     },
   );
   api.openapi(
@@ -146,10 +142,7 @@ export function eventRoutes(deps: { db: Db; delivery: EventDelivery; deployed: b
     }),
     async (c) => {
       const { agentId, endpointId } = c.req.valid("param");
-      await listDeliveries(db, agentId, endpointId, { limit: 1 });
-      const ids = await failedDeliveryIds(db, endpointId, 1_000);
-      for (const id of ids) await delivery.replay(id);
-      return ok(c, { replayed: ids });
+      return ok(c, { replayed: await replay(db, agentId, endpointId, "failed") });
     },
   );
   return api;

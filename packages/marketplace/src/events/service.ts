@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { and, desc, eq } from "drizzle-orm";
+import { and, desc, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import { recordAudit } from "../audit/log.ts";
 import { findAgent } from "../catalog/service.ts";
 import type { Db } from "../db/database.ts";
 import { webhookDeliveries, webhookEndpoints, webhookEvents } from "../db/schema.ts";
 import { ApiError } from "../http/api-error.ts";
+import { OUTBOX_CHANNEL } from "./emit.ts";
 import { newSecret } from "./signing.ts";
 
 type EndpointRow = typeof webhookEndpoints.$inferSelect;
@@ -220,24 +221,45 @@ export async function listDeliveries(
   }));
 }
 
-/** Checks the delivery belongs to the endpoint of the agent (replay's precondition). */
-export async function findDelivery(db: Db, agentId: string, endpointId: string, deliveryId: string) {
+/**
+ * Replay: puts deliveries back in the outbox (no job, pending) in one transaction and wakes the
+ * relays, which queue them again; the same event id and body go out. `"failed"` takes every
+ * delivery of the endpoint that gave up (at most 1,000, oldest first). Works from the CLI too:
+ * the running marketplace picks them up.
+ */
+export async function replay(db: Db, agentId: string, endpointId: string, which: string | "failed") {
   await findEndpoint(db, agentId, endpointId);
-  const [row] = await db
-    .select()
-    .from(webhookDeliveries)
-    .where(and(eq(webhookDeliveries.id, deliveryId), eq(webhookDeliveries.endpointId, endpointId)));
-  if (!row) throw new ApiError("NOT_FOUND", "No such delivery for this endpoint.");
-  return row;
-}
-
-/** Deliveries of the endpoint still failing, oldest first (for "replay all failed"). */
-export async function failedDeliveryIds(db: Db, endpointId: string, limit: number) {
-  const rows = await db
-    .select({ id: webhookDeliveries.id })
-    .from(webhookDeliveries)
-    .where(and(eq(webhookDeliveries.endpointId, endpointId), eq(webhookDeliveries.status, "failed")))
-    .orderBy(webhookDeliveries.createdAt)
-    .limit(limit);
-  return rows.map((r) => r.id);
+  return db.transaction(async (tx) => {
+    const targets =
+      which === "failed"
+        ? (
+            await tx
+              .select({ id: webhookDeliveries.id })
+              .from(webhookDeliveries)
+              .where(
+                and(eq(webhookDeliveries.endpointId, endpointId), eq(webhookDeliveries.status, "failed")),
+              )
+              .orderBy(webhookDeliveries.createdAt)
+              .limit(1_000)
+          ).map((r) => r.id)
+        : [which];
+    const replayed: string[] = [];
+    for (const id of targets) {
+      const [row] = await tx
+        .update(webhookDeliveries)
+        .set({ jobId: null, status: "pending" })
+        .where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.endpointId, endpointId)))
+        .returning({ id: webhookDeliveries.id });
+      if (!row && which !== "failed") throw new ApiError("NOT_FOUND", "No such delivery for this endpoint.");
+      if (row) replayed.push(row.id);
+    }
+    if (replayed.length) await tx.execute(sql`SELECT pg_notify(${OUTBOX_CHANNEL}, '')`);
+    await recordAudit(tx, {
+      action: "webhook_delivery.replay",
+      targetType: "webhook_endpoint",
+      targetId: endpointId,
+      after: { replayed },
+    });
+    return replayed;
+  });
 }
