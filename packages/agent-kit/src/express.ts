@@ -8,6 +8,8 @@ import type {
 import { Router } from "express";
 import { SignInRequiredError } from "./errors.ts";
 import { type AgentKit, type AgentUser, AUTH_ROUTES, type KitReply } from "./kit.ts";
+import { webhookRouter } from "./webhooks/express.ts";
+import type { WebhookOptions } from "./webhooks/receiver.ts";
 
 declare global {
   namespace Express {
@@ -160,7 +162,18 @@ export function expressAdapter(kit: AgentKit) {
     return r;
   }
 
-  return { router, requireUser, chargeable, marketplaceRoute, crossOrigin };
+  /**
+   * The marketplace's pushed events (docs/agent-events.md): `POST /api/marketplace/webhooks` (or `path`)
+   * and the browser's `GET /api/me/events`. Mount before body parsers.
+   */
+  const webhooks = (options: WebhookOptions & { path?: string }) =>
+    webhookRouter(kit, options, {
+      requireUser,
+      toFetch: (req) => toFetchRequest(req, baseURL),
+      sendFetch: sendFetchResponse,
+    });
+
+  return { router, requireUser, chargeable, marketplaceRoute, crossOrigin, webhooks };
 }
 
 /** Each request's headers as a Fetch `Headers`, built once (the origin check and requireUser() both read them). */

@@ -18,3 +18,11 @@ export {
   StorageLockTimeoutError,
   type StoredAccount,
 } from "./storage/types.ts";
+export {
+  type BrowserEvent,
+  MARKETPLACE_EVENT_TYPES,
+  type MarketplaceEvent,
+  MarketplaceEventSchema,
+} from "./webhooks/events.ts";
+export { EVENT_ID_RETENTION_MS, type WebhookLedger } from "./webhooks/ledger.ts";
+export { type WebhookOptions, type WebhookOutcome, WebhookReceiver } from "./webhooks/receiver.ts";

@@ -9,6 +9,8 @@ import { type KitReply, replyFor } from "./http/reply.ts";
 import { idTokenVerifier } from "./id-token.ts";
 import { type AgentUser, Sessions } from "./session.ts";
 import { TokenManager } from "./tokens.ts";
+import { UserEventBus } from "./webhooks/events.ts";
+import { type WebhookOptions, WebhookReceiver } from "./webhooks/receiver.ts";
 
 export { type AgentUser, AUTH_ROUTES, type KitReply };
 
@@ -29,6 +31,8 @@ export class AgentKit {
   private readonly origins: OriginPolicy;
   /** Shared by every user's client: building one per request is then a single small object. */
   private readonly clientDeps: ClientDeps;
+  /** This process's open browser event streams (`GET /api/me/events`), fed by the webhook route. */
+  readonly userEvents = new UserEventBus();
 
   private constructor(
     readonly options: ResolvedOptions,
@@ -84,6 +88,27 @@ export class AgentKit {
       maxUsers: MAX_USERS_IN_MEMORY,
     });
     return new AgentKit(options, discovery, auth, tokens);
+  }
+
+  /**
+   * The receiver of the marketplace's pushed events (docs/agent-events.md); adapters mount it
+   * (`expressAdapter(kit).webhooks({ secrets })`).
+   */
+  webhookReceiver(options: WebhookOptions): WebhookReceiver {
+    const ledger = this.options.storage.webhooks;
+    if (!ledger)
+      throw new Error(`webhooks: the ${this.options.storage.kind} storage keeps no webhook ledger`);
+    return new WebhookReceiver(options, {
+      agentId: this.options.agentId,
+      ledger,
+      forgetUser: (userId) => this.forgetUser(userId),
+      bus: this.userEvents,
+    });
+  }
+
+  /** Drops what this process caches about a user (the tier), so the next read asks the marketplace. */
+  forgetUser(userId: string) {
+    this.clientDeps.tierCache.delete(userId);
   }
 
   /** The marketplace for one user. */

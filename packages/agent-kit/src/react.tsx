@@ -2,6 +2,7 @@
 import { CHECKOUT_POLL } from "@amp/contract";
 import { QueryClient, QueryClientProvider, useQuery, useQueryClient } from "@tanstack/react-query";
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useState } from "react";
+import { useMarketplaceEventsWith } from "./webhooks/react-events.ts";
 
 /** What the agent backend's agent-kit routes answer (see ./express). */
 export interface SessionUser {
@@ -87,6 +88,16 @@ export function MarketplaceProvider(props: {
       <QueryClientProvider client={client}>{props.children}</QueryClientProvider>
     </MarketplaceContext.Provider>
   );
+}
+
+/**
+ * Marketplace events pushed to this browser (webhooks/react-events.ts): the tier and usage refresh the
+ * moment the marketplace reports a change. Call it once, inside the provider, when a user is signed in.
+ */
+export function useMarketplaceEvents(
+  options: { enabled?: boolean; onEvent?: (event: import("./webhooks/events.ts").BrowserEvent) => void } = {},
+) {
+  useMarketplaceEventsWith(useCtx().apiBase, options);
 }
 
 /** The signed-in user (`GET /me`), or null when signed out. */

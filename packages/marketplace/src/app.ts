@@ -18,6 +18,8 @@ import { authRoutes, rootMetadataRoute } from "./auth/routes.ts";
 import { catalogRoutes } from "./catalog/routes.ts";
 import type { Config } from "./config.ts";
 import type { Database } from "./db/database.ts";
+import { EventDelivery } from "./events/delivery.ts";
+import { eventRoutes } from "./events/routes.ts";
 import { accessLog } from "./http/access-log.ts";
 import { clientAddressMiddleware } from "./http/client-address.ts";
 import { ok } from "./http/envelope.ts";
@@ -64,6 +66,8 @@ export interface Marketplace {
   webhooks: StripeWebhooks;
   rateLimits: RateLimitStore;
   metrics: MarketplaceMetrics;
+  /** Agent webhooks: the outbox relay and delivery worker; `startMarketplace` starts it. */
+  events: EventDelivery;
 }
 
 /** Builds the marketplace app. Reads like a table of contents: one line per feature. */
@@ -129,6 +133,12 @@ export function createMarketplace(deps: {
   });
   metrics.observeUsageQueue(() => usage.queued);
   const webhooks = new StripeWebhooks(db, verifier, logger, metrics);
+  const events = new EventDelivery({
+    database,
+    databaseUrl: "url" in config.database ? config.database.url : undefined,
+    logger,
+    retryDelaySeconds: config.webhooks.retryDelaySeconds,
+  });
   const app = new Hono<AppEnv>();
 
   app.use(requestId({ headerName: "x-request-id", limitLength: 128, generator: () => randomUUID() }));
@@ -201,6 +211,7 @@ export function createMarketplace(deps: {
   api.route("/", adminSubscriptionRoutes(db));
   api.route("/", adminRoutes({ db, auth, usage, webhooks, locks: database.locks }));
   api.route("/", auditRoutes(db));
+  api.route("/", eventRoutes({ db, deployed: config.deployed }));
   app.route("/", api);
 
   app.route("/", openApiRoutes(api, config.baseUrl));
@@ -215,5 +226,5 @@ export function createMarketplace(deps: {
       web.notFound(c) ?? errorResponse(c, 404, "NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`),
   );
   app.onError(onError(logger));
-  return { app, api, auth, bearer, webhooks, rateLimits, metrics };
+  return { app, api, auth, bearer, webhooks, rateLimits, metrics, events };
 }

@@ -13,6 +13,17 @@ import { type Database, openDatabase } from "./db/database.ts";
 import { migrate } from "./db/migrate.ts";
 import { DEMO, seedDemo } from "./demo/seed.ts";
 import { dev } from "./dev.ts";
+import {
+  createEndpoint,
+  deleteEndpoint,
+  EndpointInputSchema,
+  listDeliveries,
+  listEndpoints,
+  RotateInputSchema,
+  replay,
+  rotateSecret,
+} from "./events/service.ts";
+import { ApiError } from "./http/api-error.ts";
 import { createLogger } from "./http/logger.ts";
 import { StripePayments, StripeWebhookVerifier } from "./payments/payments.ts";
 import { startMarketplace } from "./server.ts";
@@ -45,6 +56,17 @@ Commands:
   seed-demo [--agent-origin URL]     idempotently create the demo admin, user and agent
                                      (default agent origin http://localhost:3001)
   stripe:replay                      re-process Stripe events stored as failed
+  webhooks:add <agentId> <url>       add a webhook endpoint; prints its signing secret once
+  webhooks:list <agentId>            the agent's webhook endpoints
+  webhooks:rotate <agentId> <endpointId> [--overlap-seconds N]
+                                     new signing secret (printed once); the old one signs for N s
+                                     more (default 86400)
+  webhooks:remove <agentId> <endpointId>
+  webhooks:deliveries <agentId> <endpointId> [--status pending|delivered|failed] [--limit N]
+                                     the endpoint's delivery log, newest first
+  webhooks:replay <agentId> <endpointId> (<deliveryId> | --failed)
+                                     deliver again (the running marketplace picks it up)
+  (register-agent files may list webhooks: [{ url }]; new endpoints' secrets are printed once)
 `;
 
 class UsageError extends Error {}
@@ -194,10 +216,14 @@ async function run(command: string, args: string[], config: Config, database: Da
       const [file] = args;
       if (!file) throw new UsageError("register-agent needs a JSON or YAML file");
       const spec = parseSpec(readFileSync(file, "utf8"), file);
-      const agent = await applySpec(database.db, billingDeps, spec, null);
+      const agent = await applySpec(database.db, { ...billingDeps, deployed: config.deployed }, spec, null);
       console.log(
         `AGENT_ID=${agent.id}\nAGENT_SLUG=${agent.slug}\nOAUTH_CLIENT_ID=${agent.oauthClientId}\nOAUTH_CLIENT_SECRET=`,
       );
+      for (const hook of agent.newWebhooks)
+        console.log(
+          `# webhook ${hook.id} ${hook.url} (secret shown once)\nMARKETPLACE_WEBHOOK_SECRET=${hook.secret}`,
+        );
       return;
     }
 
@@ -236,8 +262,79 @@ async function run(command: string, args: string[], config: Config, database: Da
       return void console.log(`replayed: ${result.processed} processed, ${result.failed} still failing`);
     }
 
+    case "webhooks:add":
+    case "webhooks:list":
+    case "webhooks:rotate":
+    case "webhooks:remove":
+    case "webhooks:deliveries":
+    case "webhooks:replay":
+      return webhookCommand(command, args, config, database);
+
     default:
       throw new UsageError(`unknown command: ${command}`);
+  }
+}
+
+/** `webhooks:*`: the same services as the admin API (docs/agent-events.md); answers are JSON. */
+async function webhookCommand(command: string, args: string[], config: Config, database: Database) {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      "overlap-seconds": { type: "string" },
+      status: { type: "string" },
+      limit: { type: "string" },
+      failed: { type: "boolean" },
+    },
+  });
+  const [agentId, second, third] = positionals;
+  if (!agentId) throw new UsageError(`${command} needs an agent id`);
+  const db = database.db;
+  const out = (value: unknown) => console.log(JSON.stringify(value, null, 2));
+  const needEndpoint = () => {
+    if (!second) throw new UsageError(`${command} needs an endpoint id`);
+    return second;
+  };
+  const number = (name: string, raw: string | undefined) => {
+    if (raw === undefined) return undefined;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a whole number`);
+    return n;
+  };
+  switch (command) {
+    case "webhooks:add": {
+      if (!second) throw new UsageError("webhooks:add needs a URL");
+      const input = EndpointInputSchema.safeParse({ url: second });
+      if (!input.success) throw new UsageError(`not a URL: ${second}`);
+      return out(await createEndpoint(db, agentId, input.data, config.deployed));
+    }
+    case "webhooks:list":
+      return out(await listEndpoints(db, agentId));
+    case "webhooks:rotate": {
+      const overlap = number("overlap-seconds", values["overlap-seconds"]);
+      const input = RotateInputSchema.safeParse(overlap === undefined ? {} : { overlapSeconds: overlap });
+      if (!input.success) throw new UsageError("--overlap-seconds must be between 0 and 604800");
+      return out(await rotateSecret(db, agentId, needEndpoint(), input.data));
+    }
+    case "webhooks:remove":
+      await deleteEndpoint(db, agentId, needEndpoint());
+      return out({ deleted: true });
+    case "webhooks:deliveries": {
+      const status = values.status;
+      if (status !== undefined && !["pending", "delivered", "failed"].includes(status))
+        throw new UsageError("--status is pending, delivered or failed");
+      return out(
+        await listDeliveries(db, agentId, needEndpoint(), {
+          limit: Math.min(number("limit", values.limit) ?? 50, 500),
+          ...(status ? { status: status as "pending" | "delivered" | "failed" } : {}),
+        }),
+      );
+    }
+    case "webhooks:replay": {
+      const endpointId = needEndpoint();
+      if (!values.failed && !third) throw new UsageError("webhooks:replay needs a delivery id or --failed");
+      return out({ replayed: await replay(db, agentId, endpointId, values.failed ? "failed" : third!) });
+    }
   }
 }
 
@@ -249,6 +346,7 @@ main(process.argv.slice(2)).catch((error: unknown) => {
     error instanceof DataDirBusyError
   )
     console.error(error.message);
+  else if (error instanceof ApiError) console.error(`${error.code}: ${error.message}`);
   else if (error instanceof UsageError) console.error(`${error.message}\n\n${USAGE}`);
   else console.error(error);
   process.exit(1);

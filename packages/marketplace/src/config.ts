@@ -83,6 +83,8 @@ const EnvSchema = z.object({
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   /** OTLP/HTTP collector for traces (spans go to `<url>/v1/traces`). Unset: tracing is off. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  /** Agent webhooks (docs/agent-events.md): first retry delay; later ones double, capped at 6 h, for 3 days. */
+  WEBHOOK_RETRY_DELAY_SECONDS: z.coerce.number().min(1).max(3600).default(30),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -124,6 +126,7 @@ export interface Config {
   /** Shared store for rate limits; when unset they live in PostgreSQL. */
   redis: { url: string; keyPrefix: string } | undefined;
   logLevel: string;
+  webhooks: { retryDelaySeconds: number };
   /** Who may scrape GET /metrics (see metrics/route.ts). */
   metrics: MetricsAccess;
   stripe: { secretKey: string | undefined; webhookSecret: string | undefined };
@@ -220,6 +223,7 @@ export function loadConfig(
     trustProxy: e.TRUST_PROXY,
     redis: e.REDIS_URL ? { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX } : undefined,
     logLevel: e.LOG_LEVEL,
+    webhooks: { retryDelaySeconds: e.WEBHOOK_RETRY_DELAY_SECONDS },
     metrics: e.METRICS_TOKEN ? { token: e.METRICS_TOKEN } : e.NODE_ENV === "production" ? "off" : "open",
     stripe: { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET },
     tracing: e.OTEL_EXPORTER_OTLP_ENDPOINT ? { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT } : undefined,

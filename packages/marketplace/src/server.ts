@@ -80,6 +80,7 @@ export async function startMarketplace(options: StartOptions = {}): Promise<Runn
   });
   // Revocations on any instance evict this instance's bearer cache.
   await database.listen(BEARER_REVOKED_CHANNEL, marketplace.bearer.subscription());
+  await marketplace.events.start();
   // The app reads the client address from the Node request it gets as `c.env.incoming` (http/client-address.ts).
   handle = getRequestListener(marketplace.app.fetch);
   server.keepAliveTimeout = 65_000;
@@ -93,6 +94,7 @@ export async function startMarketplace(options: StartOptions = {}): Promise<Runn
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await marketplace.events.stop();
       await marketplace.rateLimits.close();
       await database.close();
       await tracing?.shutdown();

@@ -1,4 +1,5 @@
 import type { PGlite } from "@electric-sql/pglite";
+import { dollarPlaceholder, sqlLedger } from "../webhooks/ledger.ts";
 import { KeyedMutex } from "./keyed-mutex.ts";
 import { PgliteDialect } from "./pglite-dialect.ts";
 import { migratePostgres, postgresAccounts, postgresThrottle, type Query } from "./postgres-sql.ts";
@@ -26,6 +27,7 @@ export function pgliteStorage(pglite: PGlite): AgentKitStorage {
     authDatabase: { dialect: new PgliteDialect(pglite), type: "postgres" },
     accounts,
     throttle: postgresThrottle(query),
+    webhooks: sqlLedger(query, dollarPlaceholder),
     async migrate() {
       await migratePostgres((run) =>
         pglite.transaction(async (tx) => {

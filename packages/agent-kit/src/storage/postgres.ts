@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from "pg";
+import { dollarPlaceholder, sqlLedger } from "../webhooks/ledger.ts";
 import {
   ADVISORY_KEY,
   migratePostgres,
@@ -30,6 +31,7 @@ export function postgresStorage(pool: Pool): AgentKitStorage {
     authDatabase: pool,
     accounts: postgresAccounts(query),
     throttle: postgresThrottle(query),
+    webhooks: sqlLedger(query, dollarPlaceholder),
     async migrate() {
       const client = await pool.connect();
       try {

@@ -3,6 +3,7 @@ import type { DatabaseSync } from "node:sqlite";
 import { NodeSqliteDialect } from "@better-auth/kysely-adapter/node-sqlite-dialect";
 import { CompiledQuery, Kysely } from "kysely";
 import { PROVIDER_ID } from "../provider.ts";
+import { questionPlaceholder, sqlLedger } from "../webhooks/ledger.ts";
 import { KeyedMutex } from "./keyed-mutex.ts";
 import { SQLITE_MIGRATIONS } from "./schema.ts";
 import {
@@ -114,6 +115,7 @@ export function sqliteStorage(database: DatabaseSync): AgentKitStorage {
     kind: "sqlite",
     authDatabase: { db: kysely, type: "sqlite", transaction: true },
     accounts,
+    webhooks: sqlLedger(query, questionPlaceholder),
     async throttle(key, windowSeconds) {
       const now = Date.now() / 1000;
       const windowStart = Math.floor(now / windowSeconds) * windowSeconds;

@@ -1,4 +1,5 @@
 import type { BetterAuthOptions } from "better-auth";
+import type { WebhookLedger } from "../webhooks/ledger.ts";
 
 /**
  * The marketplace account of one agent user as stored (better-auth's `account` row for the marketplace
@@ -60,6 +61,12 @@ export interface AgentKitStorage {
    * PostgreSQL, the locked session's connection). A lock that cannot be had within `timeoutMs` rejects.
    */
   withLock<T>(key: string, timeoutMs: number, fn: (accounts: AccountStore) => Promise<T>): Promise<T>;
+  /**
+   * The marketplace events already applied (ids, last sequence per user) for `kit.webhooks`
+   * (webhooks/ledger.ts; docs/agent-events.md). The shipped storages have it; without it the
+   * webhook route refuses to start.
+   */
+  readonly webhooks?: WebhookLedger;
 }
 
 export class StorageLockTimeoutError extends Error {

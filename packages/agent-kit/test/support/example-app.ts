@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import express from "express";
 import { expressAdapter } from "../../src/express.ts";
-import { type AgentKit, type AgentKitOptions, createAgentKit } from "../../src/index.ts";
+import { type AgentKit, type AgentKitOptions, createAgentKit, type WebhookOptions } from "../../src/index.ts";
 
 /** Starts listening first (the callback URL needs the port), then builds the kit and the app. */
 export async function listen(): Promise<{ server: Server; url: string }> {
@@ -12,11 +12,17 @@ export async function listen(): Promise<{ server: Server; url: string }> {
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
-export async function exampleAgent(server: Server, options: AgentKitOptions): Promise<AgentKit> {
+export async function exampleAgent(
+  server: Server,
+  options: AgentKitOptions,
+  webhooks?: WebhookOptions,
+): Promise<AgentKit> {
   const kit = await createAgentKit(options);
   const mp = expressAdapter(kit);
   const app = express();
   app.use(mp.router());
+  // The marketplace's pushed events (docs/agent-events.md), before any body parser.
+  if (webhooks) app.use(mp.webhooks(webhooks));
   app.use(express.json());
   app.post("/api/chat", mp.requireUser(), mp.chargeable("messages"), (_req, res) => {
     res.json({ answer: "42", remaining: res.locals.charge!.remaining });

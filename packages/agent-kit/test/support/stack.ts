@@ -3,6 +3,7 @@ import { adminBrowser, call } from "../../../marketplace/test/support/billing.ts
 import { startTestMarketplace, type TestMarketplace } from "../../../marketplace/test/support/harness.ts";
 import { Browser, signedInBrowser } from "../../../marketplace/test/support/oauth.ts";
 import { CALLBACK_PATH } from "../../src/auth.ts";
+import type { WebhookOptions } from "../../src/index.ts";
 import type { AgentKit } from "../../src/kit.ts";
 import { exampleAgent, listen } from "./example-app.ts";
 import { type TestStore, testStore } from "./storage.ts";
@@ -15,6 +16,8 @@ export interface AgentStack {
   agentUrl: string;
   server: Server;
   kit: AgentKit;
+  /** The endpoint's signing secret when `webhooks` was asked for. */
+  webhookSecret: string | null;
   /** The agent's storage (PGlite, or PostgreSQL with TEST_DATABASE_URL) with raw SQL for assertions. */
   db: TestStore;
   close(): Promise<void>;
@@ -22,7 +25,12 @@ export interface AgentStack {
 
 /** The marketplace, one registered agent (Free/Pro; messages, knowledge-bases, voice) and the example agent app. */
 export async function startAgentStack(
-  opts: { marketplaceEnv?: Record<string, string>; kit?: Record<string, unknown> } = {},
+  opts: {
+    marketplaceEnv?: Record<string, string>;
+    kit?: Record<string, unknown>;
+    /** Registers `<agent>/api/marketplace/webhooks` with the marketplace and mounts kit.webhooks there. */
+    webhooks?: Omit<WebhookOptions, "secrets">;
+  } = {},
 ) {
   const t = await startTestMarketplace(opts.marketplaceEnv ?? {});
   const admin = await adminBrowser(t);
@@ -58,19 +66,28 @@ export async function startAgentStack(
     await call(admin, "PUT", `/agents/${id}/pricing/${free.id}/quotas/${m.id}`, { quotaLimit: freeQuota });
     await call(admin, "PUT", `/agents/${id}/pricing/${pro.id}/quotas/${m.id}`, { quotaLimit: proQuota });
   }
+  const endpoint = opts.webhooks
+    ? (await call(admin, "POST", `/agents/${id}/webhooks`, { url: `${agentUrl}/api/marketplace/webhooks` }))
+        .body.data
+    : null;
   const db = await testStore();
-  const kit = await exampleAgent(server, {
-    marketplaceUrl: t.url,
-    allowInsecureMarketplace: true,
-    agentId: id,
-    agentSlug: slug,
-    clientId: created.body.data.oauthClientId,
-    baseURL: agentUrl,
-    secret: SECRET,
-    storage: db.storage,
-    ...opts.kit,
-  });
+  const kit = await exampleAgent(
+    server,
+    {
+      marketplaceUrl: t.url,
+      allowInsecureMarketplace: true,
+      agentId: id,
+      agentSlug: slug,
+      clientId: created.body.data.oauthClientId,
+      baseURL: agentUrl,
+      secret: SECRET,
+      storage: db.storage,
+      ...opts.kit,
+    },
+    endpoint ? { ...opts.webhooks, secrets: [endpoint.secret] } : undefined,
+  );
   const stack: AgentStack = {
+    webhookSecret: endpoint?.secret ?? null,
     t,
     agent: { id, slug, clientId: created.body.data.oauthClientId, freeTierId: free.id, proTierId: pro.id },
     agentUrl,

@@ -13,6 +13,7 @@ import { recordAudit } from "../audit/log.ts";
 import { createClient, syncClient } from "../clients/service.ts";
 import type { Db } from "../db/database.ts";
 import { agents } from "../db/schema.ts";
+import { emit } from "../events/emit.ts";
 import { ApiError } from "../http/api-error.ts";
 
 type AgentRow = typeof agents.$inferSelect;
@@ -125,6 +126,7 @@ async function changeAgent(db: Db, id: string, next: (current: AgentRow) => Agen
       .where(eq(agents.id, id))
       .returning();
     await syncClient(tx, row!.oauthClientId, clientFields(row!));
+    if (row!.status !== current.status) await emit(tx, { type: "agent.status_changed", agentId: id });
     await recordAudit(tx, {
       action: "agent.update",
       targetType: "agent",
@@ -147,6 +149,7 @@ export async function deactivateAgent(db: Db, id: string) {
       .returning();
     // A disabled client can neither authorize nor refresh, and its access tokens stop passing bearer auth.
     await syncClient(tx, row!.oauthClientId, clientFields(row!));
+    if (current.status !== "inactive") await emit(tx, { type: "agent.status_changed", agentId: id });
     await recordAudit(tx, {
       action: "agent.deactivate",
       targetType: "agent",

@@ -3,7 +3,8 @@ import { and, eq, isNull } from "drizzle-orm";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import type { Db } from "../db/database.ts";
-import { agents, metricDefinitions, pricingTiers } from "../db/schema.ts";
+import { agents, metricDefinitions, pricingTiers, webhookEndpoints } from "../db/schema.ts";
+import { createEndpoint, EndpointInputSchema } from "../events/service.ts";
 import { fieldErrors } from "../http/validate.ts";
 import type { Payments } from "../payments/payments.ts";
 import { createMetric, createTier, setQuota } from "../pricing/service.ts";
@@ -25,6 +26,8 @@ export const AgentSpecSchema = z.strictObject({
       ),
     )
     .default([]),
+  /** Webhook endpoints (docs/agent-events.md): added when missing; a new one's secret is printed once. */
+  webhooks: z.array(EndpointInputSchema).default([]),
 });
 export type AgentSpec = z.input<typeof AgentSpecSchema>;
 
@@ -53,8 +56,10 @@ export function parseSpec(text: string, fileName: string) {
  */
 export async function applySpec(
   db: Db,
-  deps: { payments: Payments | null; devCheckout: boolean },
-  spec: z.output<typeof AgentSpecSchema>,
+  deps: { payments: Payments | null; devCheckout: boolean; deployed?: boolean },
+  spec: Omit<z.output<typeof AgentSpecSchema>, "webhooks"> & {
+    webhooks?: z.output<typeof EndpointInputSchema>[];
+  },
   createdBy: string | null,
 ) {
   const [existing] = await db.select().from(agents).where(eq(agents.slug, spec.agent.slug)).limit(1);
@@ -93,5 +98,16 @@ export async function applySpec(
       await setQuota(db, agent.id, tier.id, metricId, limit);
     }
   }
-  return agent;
+
+  const newWebhooks: { url: string; id: string; secret: string }[] = [];
+  for (const endpoint of spec.webhooks ?? []) {
+    const [found] = await db
+      .select({ id: webhookEndpoints.id })
+      .from(webhookEndpoints)
+      .where(and(eq(webhookEndpoints.agentId, agent.id), eq(webhookEndpoints.url, endpoint.url)));
+    if (found) continue;
+    const created = await createEndpoint(db, agent.id, endpoint, deps.deployed ?? true);
+    newWebhooks.push({ url: created.url, id: created.id, secret: created.secret });
+  }
+  return Object.assign(agent, { newWebhooks });
 }

@@ -251,3 +251,53 @@ export const auditLog = pgTable("audit_log", {
   after: jsonb("after"),
   requestId: text("requestId"),
 });
+
+/** Agents' webhook endpoints (migrations/0012_agent_events.sql; src/events/). */
+export const webhookEndpoints = pgTable("webhook_endpoints", {
+  id: text("id").primaryKey(),
+  agentId: text("agentId").notNull(),
+  url: text("url").notNull(),
+  description: text("description"),
+  secret: text("secret").notNull(),
+  previousSecret: text("previousSecret"),
+  previousSecretExpiresAt: ts("previousSecretExpiresAt"),
+  disabledAt: ts("disabledAt"),
+  createdAt: ts("createdAt").notNull().defaultNow(),
+  updatedAt: ts("updatedAt").notNull().defaultNow(),
+});
+
+export const webhookSequences = pgTable(
+  "webhook_sequences",
+  {
+    agentId: text("agentId").notNull(),
+    userId: text("userId").notNull(),
+    last: bigint("last", { mode: "number" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.agentId, t.userId] })],
+);
+
+/** The outbox: one row per event, written in the transaction of the change (src/events/emit.ts). */
+export const webhookEvents = pgTable("webhook_events", {
+  id: text("id").primaryKey(),
+  agentId: text("agentId").notNull(),
+  userId: text("userId"),
+  type: text("type").notNull(),
+  sequence: bigint("sequence", { mode: "number" }).notNull(),
+  payload: jsonb("payload").notNull(),
+  createdAt: ts("createdAt").notNull().defaultNow(),
+});
+
+/** The delivery log: one row per (event, endpoint). */
+export const webhookDeliveries = pgTable("webhook_deliveries", {
+  id: text("id").primaryKey(),
+  eventId: text("eventId").notNull(),
+  endpointId: text("endpointId").notNull(),
+  status: text("status").$type<"pending" | "delivered" | "failed">().notNull(),
+  attempts: integer("attempts").notNull().default(0),
+  lastStatusCode: integer("lastStatusCode"),
+  lastError: text("lastError"),
+  lastAttemptAt: ts("lastAttemptAt"),
+  deliveredAt: ts("deliveredAt"),
+  jobId: text("jobId"),
+  createdAt: ts("createdAt").notNull().defaultNow(),
+});

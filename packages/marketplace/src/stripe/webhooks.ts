@@ -11,6 +11,7 @@ import {
   stripeEvents,
   subscriptions,
 } from "../db/schema.ts";
+import { emit } from "../events/emit.ts";
 import type { MarketplaceMetrics } from "../metrics/registry.ts";
 import type { WebhookVerifier } from "../payments/payments.ts";
 import { carryOverUsage } from "../subscriptions/carry-over.ts";
@@ -211,15 +212,19 @@ export class StripeWebhooks {
   }
 
   private async subscriptionDeleted(sub: Stripe.Subscription, at: Date) {
-    await this.db
-      .update(subscriptions)
-      .set({
-        status: "canceled",
-        canceledAt: sub.canceled_at ? new Date(sub.canceled_at * 1000) : at,
-        stripeStateAt: at,
-        updatedAt: new Date(),
-      })
-      .where(eq(subscriptions.stripeSubscriptionId, sub.id));
+    await this.db.transaction(async (tx) => {
+      const rows = await tx
+        .update(subscriptions)
+        .set({
+          status: "canceled",
+          canceledAt: sub.canceled_at ? new Date(sub.canceled_at * 1000) : at,
+          stripeStateAt: at,
+          updatedAt: new Date(),
+        })
+        .where(eq(subscriptions.stripeSubscriptionId, sub.id))
+        .returning({ userId: subscriptions.userId, agentId: subscriptions.agentId });
+      for (const row of rows) await emit(tx, { type: "subscription.canceled", ...row });
+    });
   }
 
   private async invoice(invoice: Stripe.Invoice, at: Date, type: "invoice_paid" | "invoice_payment_failed") {
@@ -240,10 +245,13 @@ export class StripeWebhooks {
       (!row.stripeStateAt || row.stripeStateAt <= at) &&
       row.status !== "canceled"
     ) {
-      await this.db
-        .update(subscriptions)
-        .set({ status: "past_due", stripeStateAt: at, updatedAt: new Date() })
-        .where(eq(subscriptions.id, row.id));
+      await this.db.transaction(async (tx) => {
+        await tx
+          .update(subscriptions)
+          .set({ status: "past_due", stripeStateAt: at, updatedAt: new Date() })
+          .where(eq(subscriptions.id, row.id));
+        await emit(tx, { type: "subscription.updated", userId: row.userId, agentId: row.agentId });
+      });
     }
   }
 
@@ -321,6 +329,13 @@ export class StripeWebhooks {
         });
         await carryOverUsage(tx, userId, agentId, id);
       }
+      const type =
+        input.status === "canceled"
+          ? "subscription.canceled"
+          : existing
+            ? "subscription.updated"
+            : "subscription.created";
+      await emit(tx, { type, userId, agentId });
     });
   }
 }

@@ -1,6 +1,7 @@
 import { and, eq, inArray, isNull, lte, sql } from "drizzle-orm";
 import type { Db } from "../db/database.ts";
 import { pricingTiers, type SubscriptionStatus, subscriptions } from "../db/schema.ts";
+import { emit } from "../events/emit.ts";
 import { insertLive, lockSubscription } from "./store.ts";
 
 const LIVE: SubscriptionStatus[] = ["active", "trialing"];
@@ -34,19 +35,23 @@ export async function settlePeriodEnds(db: Db, userId: string, now = new Date())
         .set({ status: "canceled", canceledAt: sql`${subscriptions.currentPeriodEnd}`, updatedAt: now })
         .where(and(eq(subscriptions.id, row.id), dueNow))
         .returning();
-      if (!ended?.scheduledTierId) return;
-      const [tier] = await tx
-        .select()
-        .from(pricingTiers)
-        .where(and(eq(pricingTiers.id, ended.scheduledTierId), isNull(pricingTiers.archivedAt)))
-        .limit(1);
-      // The scheduled tier was withdrawn meanwhile: the subscription simply ends, as a cancel would.
-      if (!tier) return;
-      await insertLive(
-        tx,
-        { userId, agentId: ended.agentId, tier, periodAnchor: ended.currentPeriodEnd ?? now },
-        now,
-      );
+      if (!ended) return;
+      const [tier] = ended.scheduledTierId
+        ? await tx
+            .select()
+            .from(pricingTiers)
+            .where(and(eq(pricingTiers.id, ended.scheduledTierId), isNull(pricingTiers.archivedAt)))
+            .limit(1)
+        : [];
+      // No scheduled tier (or it was withdrawn meanwhile): the subscription simply ends, as a cancel would.
+      if (tier)
+        await insertLive(
+          tx,
+          { userId, agentId: ended.agentId, tier, periodAnchor: ended.currentPeriodEnd ?? now },
+          now,
+        );
+      const type = tier ? "subscription.updated" : "subscription.canceled";
+      await emit(tx, { type, userId, agentId: ended.agentId });
     });
   }
 }

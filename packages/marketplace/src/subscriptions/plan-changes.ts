@@ -3,6 +3,7 @@ import { eq } from "drizzle-orm";
 import { findAgent } from "../catalog/service.ts";
 import type { Db } from "../db/database.ts";
 import { subscriptions } from "../db/schema.ts";
+import { emit } from "../events/emit.ts";
 import { ApiError } from "../http/api-error.ts";
 import type { Payments } from "../payments/payments.ts";
 import { findTier } from "../pricing/service.ts";
@@ -13,7 +14,7 @@ import { lockSubscription } from "./store.ts";
 /**
  * The subscriber's plan changes (issue 12). Each is one service function that
  * makes its database change in one transaction under the (user, agent) lock,
- * after any call to Stripe, so an outbox write can join that transaction.
+ * after any call to Stripe, and writes its agent event to the outbox in that transaction.
  *
  * - cancel: a paid plan ends at the period end (access until then, resumable);
  *   a free plan has nothing paid to run out and ends at once.
@@ -56,6 +57,8 @@ async function updateLive(
       .set({ ...patch(now), updatedAt: now })
       .where(eq(subscriptions.id, live.s.id))
       .returning();
+    const type = row!.status === "canceled" ? "subscription.canceled" : "subscription.updated";
+    await emit(tx, { type, userId: live.s.userId, agentId: live.s.agentId });
     return toSubscriptionDto(row!, live.t, now);
   });
 }

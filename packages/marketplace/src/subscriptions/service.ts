@@ -17,6 +17,7 @@ import {
   subscriptionAddons,
   subscriptions,
 } from "../db/schema.ts";
+import { emit } from "../events/emit.ts";
 import { ApiError } from "../http/api-error.ts";
 import type { Payments } from "../payments/payments.ts";
 import { findMetricBySlug, findTier, toTierDto } from "../pricing/service.ts";
@@ -122,7 +123,7 @@ export async function activate(
     // replace the first: the (user, agent) lock makes them take turns.
     await lockSubscription(tx, input.userId, input.agentId);
     input.assertCanSwitch?.(await findLive(tx, input.userId, input.agentId));
-    await tx
+    const replaced = await tx
       .update(subscriptions)
       .set({ status: "canceled", canceledAt: now, updatedAt: now })
       .where(
@@ -131,8 +132,12 @@ export async function activate(
           eq(subscriptions.agentId, input.agentId),
           inArray(subscriptions.status, LIVE),
         ),
-      );
-    return insertLive(tx, input, now);
+      )
+      .returning({ id: subscriptions.id });
+    const row = await insertLive(tx, input, now);
+    const type = replaced.length ? "subscription.updated" : "subscription.created";
+    await emit(tx, { type, userId: input.userId, agentId: input.agentId });
+    return row;
   });
 }
 
@@ -258,6 +263,7 @@ export async function grantAddon(
       })
       .returning();
     await recordAudit(tx, { action: "addon.grant", targetType: "addon", targetId: row!.id, after: row });
+    await emit(tx, { type: "entitlements.updated", userId: found.s.userId, agentId: found.s.agentId });
     return toAddonDto(row!, metric.slug);
   });
 }
@@ -277,6 +283,11 @@ export async function revokeAddon(db: Db, addonId: string): Promise<void> {
       .returning();
     // Revoking twice changes nothing and records nothing.
     if (before.revokedAt === null) {
+      const [owner] = await tx
+        .select({ userId: subscriptions.userId, agentId: subscriptions.agentId })
+        .from(subscriptions)
+        .where(eq(subscriptions.id, before.subscriptionId));
+      if (owner) await emit(tx, { type: "entitlements.updated", ...owner });
       await recordAudit(tx, {
         action: "addon.revoke",
         targetType: "addon",

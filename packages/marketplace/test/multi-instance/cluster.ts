@@ -27,7 +27,7 @@ async function freePort(): Promise<number> {
  * same moment on one empty PostgreSQL database, with one issuer and one
  * secret, behind a round-robin proxy: the production shape on one machine.
  */
-export async function startCluster(size = 3) {
+export async function startCluster(size = 3, env: Record<string, string> = {}) {
   const target = await testDatabase();
   const databaseUrl = target.env.DATABASE_URL;
   if (!databaseUrl) throw new Error("the multi-instance suite needs TEST_DATABASE_URL");
@@ -48,6 +48,7 @@ export async function startCluster(size = 3) {
       DATABASE_POOL_SIZE: "6",
       AUTH_SECRET: secret,
       RATE_LIMIT: "off",
+      ...env,
     }),
   }));
   let db: Database | undefined;
