@@ -17,10 +17,14 @@ const kit = await createAgentKit({
   baseURL: env.BACKEND_URL!,
   secret: "bench-agent-secret-0123456789abcdefghij",
   storage: pgliteStorage(pglite),
+  // Every bench user signs in from 127.0.0.1: the per-address callback limit would stop the spread run's 1,000.
+  callbackRateLimit: { max: 1_000_000, windowSeconds: 60 },
 });
 const mp = expressAdapter(kit);
 const app = express();
 app.use(mp.router());
+// What the bench waits for (agent-kit serves only its named auth routes, so /api/auth/ok is gone).
+app.get("/ready", (_req, res) => void res.json({ ready: true }));
 app.post("/api/plain", mp.requireUser(), (_req, res) => void res.json({ answer: "ok" }));
 app.post(
   "/api/chat",

@@ -54,6 +54,12 @@ export async function load(opts: {
   };
 }
 
+const running = new Set<ChildProcess>();
+// A run that fails half-way must not leave its servers holding the bench's ports.
+process.once("exit", () => {
+  for (const child of running) child.kill("SIGTERM");
+});
+
 /** A server process of ours, with its output kept for diagnosis. */
 export function startProcess(
   args: string[],
@@ -67,6 +73,8 @@ export function startProcess(
     output: string[];
   };
   child.output = [];
+  running.add(child);
+  child.once("exit", () => running.delete(child));
   child.stdout!.on("data", (c) => child.output.push(String(c)));
   child.stderr!.on("data", (c) => child.output.push(String(c)));
   return child;
@@ -133,6 +141,9 @@ export function percentile(sorted: number[], p: number): number {
 /**
  * pgbench running the project's own consume function at a given concurrency,
  * spread over `users` rows (or one hot row). Latencies come from its per-transaction log.
+ * `perTransaction` > 1 runs that many consumes (each on a random row) in one transaction,
+ * in counter-key order as the marketplace's group commit does: `rps` is then consumes per
+ * second (transactions × perTransaction), and latencies are per transaction.
  */
 export async function pgbench(opts: {
   url: string;
@@ -140,12 +151,21 @@ export async function pgbench(opts: {
   users: number;
   connections: number;
   seconds: number;
+  perTransaction?: number;
 }) {
+  const per = opts.perTransaction ?? 1;
   const dir = mkdtempSync(join(tmpdir(), "amp-pgbench-"));
   const script = join(dir, "consume.sql");
+  const consume = (uid: string) =>
+    `SELECT * FROM usage_consume('bench-user-' || ${uid}, '${opts.agentId}', 'messages', 1, gen_random_uuid()::text, NULL);`;
   writeFileSync(
     script,
-    `\\set uid random(1, ${opts.users})\nSELECT * FROM usage_consume('bench-user-' || :uid, '${opts.agentId}', 'messages', 1, gen_random_uuid()::text, NULL);\n`,
+    per === 1
+      ? `\\set uid random(1, ${opts.users})\n${consume(":uid")}\n`
+      : // One statement for the batch (one round trip), the users sorted so transactions cannot deadlock.
+        `${Array.from({ length: per }, (_, i) => `\\set u${i} random(1, ${opts.users})`).join("\n")}\n` +
+          `BEGIN;\nSELECT count(*) FROM (SELECT u FROM unnest(ARRAY[${Array.from({ length: per }, (_, i) => `:u${i}`).join(", ")}]) u ORDER BY u) s ` +
+          `CROSS JOIN LATERAL usage_consume('bench-user-' || s.u, '${opts.agentId}', 'messages', 1, gen_random_uuid()::text, NULL) r;\nEND;\n`,
   );
   const url = new URL(opts.url);
   const { stdout } = await run(
@@ -185,7 +205,7 @@ export async function pgbench(opts: {
   }
   latencies.sort((a, b) => a - b);
   return {
-    rps: Math.round(tps),
+    rps: Math.round(tps * per),
     p50: round(percentile(latencies, 50)),
     p99: round(percentile(latencies, 99)),
   };

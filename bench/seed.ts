@@ -74,8 +74,14 @@ export async function seedBench(database: Database, agentOrigin: string) {
 
 /** Over-spend check: every counter equals its ledger sum, and the ledger holds exactly the acknowledged consumes. */
 export async function overSpend(database: Database, agentId: string, acknowledged: number) {
-  const { rows } = await database.sql.query<{ ledger_rows: string; ledger_sum: string; counter_sum: string }>(
+  const { rows } = await database.sql.query<{
+    ledger_rows: string;
+    ledger_sum: string;
+    counter_sum: string;
+    duplicate_rows: string;
+  }>(
     `SELECT (SELECT count(*) FROM usage_ledger WHERE "agentId" = $1) AS ledger_rows,
+            (SELECT count(*) FROM (SELECT 1 FROM usage_ledger WHERE "agentId" = $1 GROUP BY "clientReqId" HAVING count(*) > 1) d) AS duplicate_rows,
             (SELECT coalesce(sum(delta), 0) FROM usage_ledger WHERE "agentId" = $1) AS ledger_sum,
             (SELECT coalesce(sum(c.used), 0) FROM usage_counters c JOIN user_agent_subscriptions s ON s.id = c."subscriptionId" WHERE s."agentId" = $1) AS counter_sum`,
     [agentId],
@@ -85,5 +91,7 @@ export async function overSpend(database: Database, agentId: string, acknowledge
     ledgerRows: Number(r.ledger_rows),
     counterMinusLedger: Number(r.counter_sum) - Number(r.ledger_sum),
     ledgerMinusAcknowledged: Number(r.ledger_rows) - acknowledged,
+    /** clientReqIds applied more than once (the ledger's UNIQUE constraint makes this 0; checked all the same). */
+    duplicateRows: Number(r.duplicate_rows),
   };
 }

@@ -22,7 +22,9 @@ RUN npm run pack:sdk
 
 # 2. Install the tarballs like any consumer would: plain JavaScript, public npm dependencies only.
 FROM node:24-slim
-ENV NODE_ENV=production MARKETPLACE_HOST=0.0.0.0 MARKETPLACE_PORT=4000 MARKETPLACE_DATA_DIR=/data
+# NODE_OPTIONS: packages/marketplace/src/node-options.ts (a 16 MB young generation: ~100 MB less RSS under load).
+ENV NODE_ENV=production MARKETPLACE_HOST=0.0.0.0 MARKETPLACE_PORT=4000 MARKETPLACE_DATA_DIR=/data \
+    NODE_OPTIONS=--max-semi-space-size=16
 WORKDIR /app
 COPY --from=pack /src/dist/packages /tmp/packages
 RUN echo '{ "name": "marketplace-image", "private": true, "type": "module" }' > package.json \

@@ -157,15 +157,14 @@ describe.skipIf(!runBrowser)("the operator console (npm start + Chromium)", () =
     await page.getByRole("form", { name: "Details" }).waitFor();
     await page.getByRole("form", { name: "Metric messages" }).waitFor();
     await shot(page, "agent-edit");
-    for (const [tab, name] of [
-      ["Users", "users"],
-      ["Subscriptions & usage", "subscriptions"],
-      ["Stripe events", "stripe"],
-      ["Audit log", "audit"],
+    for (const [tab, name, list] of [
+      ["Users", "users", "Users"],
+      ["Subscriptions & usage", "subscriptions", "Subscriptions"],
+      ["Stripe events", "stripe", "Stripe events"],
+      ["Audit log", "audit", "Audit entries"],
     ] as const) {
       await page.getByRole("navigation", { name: "Console" }).getByRole("link", { name: tab }).click();
-      await page.getByRole("list").first().waitFor();
-      await page.waitForLoadState("networkidle");
+      await page.getByRole("list", { name: list }).waitFor();
       await shot(page, name);
     }
     expect(errors).toEqual([]);

@@ -6,7 +6,15 @@
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { once } from "node:events";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -28,7 +36,10 @@ for (const name of ["DATABASE_URL", "TEST_DATABASE_URL", "NODE_OPTIONS", "AUTH_S
 
 const quickStartBlock = (markdown: string, name: string) => docBlock(markdown, `quick-start:${name}`);
 
-const folder = mkdtempSync(join(tmpdir(), "amp-builder-"));
+const scratch = mkdtempSync(join(tmpdir(), "amp-builder-"));
+/** The builder's empty folder (lower case: `npm init -y` names the package after it). */
+const folder = join(scratch, "echo-agent");
+mkdirSync(folder);
 let marketplace: DevProcess | undefined;
 let agent: ChildProcess | undefined;
 let agentLog = "";
@@ -39,7 +50,7 @@ afterAll(async () => {
     agent.kill("SIGTERM");
     await once(agent, "exit");
   }
-  rmSync(folder, { recursive: true, force: true });
+  rmSync(scratch, { recursive: true, force: true });
 });
 
 describe("agent-kit quick start from the packed tarballs, in an empty folder", () => {
@@ -52,12 +63,27 @@ describe("agent-kit quick start from the packed tarballs, in an empty folder", (
       .map((f) => join(ROOT, "dist/packages", f));
     expect(tarballs).toHaveLength(5);
 
-    // The README's install step (npm init -y && npm pkg set type=module; npm install <tarballs> express),
-    // from npm's cache where it can (CI installed the same versions a minute earlier).
-    writeFileSync(
-      join(folder, "package.json"),
-      '{ "name": "echo-agent", "private": true, "type": "module" }\n',
+    // The README's install block verbatim, pointed at this checkout's tarballs; npm's cache first (CI
+    // installed the same versions a minute earlier).
+    const readme = readFileSync(README, "utf8");
+    const install = quickStartBlock(readme, "install");
+    expect(install).toContain("/path/to/dist/packages/*.tgz");
+    await run(
+      "bash",
+      ["-euo", "pipefail", "-c", install.replaceAll("/path/to/dist/packages", join(ROOT, "dist/packages"))],
+      {
+        cwd: folder,
+        env: {
+          ...env,
+          npm_config_prefer_offline: "true",
+          npm_config_audit: "false",
+          npm_config_fund: "false",
+          npm_config_loglevel: "error",
+        },
+        maxBuffer: 16 * 1024 * 1024,
+      },
     );
+    // For the TypeScript consumer check below.
     await run(
       "npm",
       [
@@ -66,17 +92,18 @@ describe("agent-kit quick start from the packed tarballs, in an empty folder", (
         "--no-audit",
         "--no-fund",
         "--loglevel=error",
-        ...tarballs,
-        "express@5.3.0",
-        // For the TypeScript consumer check below.
+        "--save-dev",
         "@types/express@5.0.6",
         "@types/node@24.19.2",
       ],
-      { cwd: folder, env, maxBuffer: 16 * 1024 * 1024 },
+      {
+        cwd: folder,
+        env,
+        maxBuffer: 16 * 1024 * 1024,
+      },
     );
 
     // The README's blocks verbatim; only the agent's port changes in agent.yaml (3001 may be taken here).
-    const readme = readFileSync(README, "utf8");
     const agentPort = await freePort();
     agentUrl = `http://localhost:${agentPort}`;
     const agentYaml = quickStartBlock(readme, "agent.yaml");

@@ -53,7 +53,7 @@ describe.skipIf(!runBrowser)("the whole system in a real browser (npm start + Ch
 
     // A knowledge base with a document, and a grounded, streamed answer with a citation.
     await page.getByLabel("New knowledge base").fill("Team handbook");
-    await page.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("button", { name: "Create", exact: true }).click();
     await page.getByRole("heading", { name: "Team handbook" }).waitFor();
     await page.getByLabel("Title").fill("Holidays");
     await page
@@ -64,7 +64,7 @@ describe.skipIf(!runBrowser)("the whole system in a real browser (npm start + Ch
     await page.getByRole("button", { name: "Add document" }).click();
     await page.getByText("Documents (1)").waitFor();
     await page.getByLabel("Your question").fill("How many days of holiday do I get?");
-    await page.getByRole("button", { name: "Ask" }).click();
+    await page.getByRole("button", { name: "Ask", exact: true }).click();
     await page.getByText("28 days of paid holiday").first().waitFor();
     await page.getByText("[1] Holidays").first().waitFor();
     await page.getByTestId("voice-locked").first().waitFor();
@@ -77,7 +77,7 @@ describe.skipIf(!runBrowser)("the whole system in a real browser (npm start + Ch
     for (let i = 0; i < 25; i++) {
       if (await page.getByRole("link", { name: "Upgrade your plan" }).isVisible()) break;
       await page.getByLabel("Your question").fill(`When do holiday requests go in? (${i})`);
-      await page.getByRole("button", { name: "Ask" }).click();
+      await page.getByRole("button", { name: "Ask", exact: true }).click();
       await page.waitForFunction(() => !document.querySelector(".ask button")?.hasAttribute("disabled"));
     }
     await page.getByRole("link", { name: "Upgrade your plan" }).waitFor();
@@ -101,12 +101,13 @@ describe.skipIf(!runBrowser)("the whole system in a real browser (npm start + Ch
 
     // Delete the knowledge base: its unit is released and the meter drops.
     await expect.poll(() => page.getByTestId("meter-knowledge-bases").getAttribute("value")).toBe("1");
-    await page.getByRole("button", { name: "Delete" }).click();
+    await page.getByRole("button", { name: "Delete knowledge base" }).click();
     await page.getByText("Create a knowledge base to begin.").waitFor();
     await expect.poll(() => page.getByTestId("meter-knowledge-bases").getAttribute("value")).toBe("0");
 
-    // Sign out of the agent.
-    await page.getByRole("button", { name: "Sign out" }).click();
+    // Sign out of the agent (the account menu).
+    await page.getByRole("button", { name: /account menu/ }).click();
+    await page.getByRole("button", { name: "Sign out", exact: true }).click();
     await page.getByRole("button", { name: "Sign in with the marketplace" }).waitFor();
     await shot("signed-out");
 
@@ -171,7 +172,7 @@ describe.skipIf(!runBrowser)("the same story with the web app on another origin 
     expect(session).toMatchObject({ sameSite: "None", secure: true, httpOnly: true });
 
     await page.getByLabel("New knowledge base").fill("Cross-origin notes");
-    await page.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("button", { name: "Create", exact: true }).click();
     await page.getByLabel("Title").fill("Origins");
     await page
       .getByLabel("Paste text or Markdown")
@@ -179,13 +180,14 @@ describe.skipIf(!runBrowser)("the same story with the web app on another origin 
     await page.getByRole("button", { name: "Add document" }).click();
     await page.getByText("Documents (1)").waitFor();
     await page.getByLabel("Your question").fill("Where do the web app and the API live?");
-    await page.getByRole("button", { name: "Ask" }).click();
+    await page.getByRole("button", { name: "Ask", exact: true }).click();
     await page.getByText("different origins").first().waitFor();
     await page.screenshot({ path: `${ARTIFACTS}30-cross-origin-answer.png`, fullPage: true });
 
-    await page.getByRole("button", { name: "Delete" }).click();
+    await page.getByRole("button", { name: "Delete knowledge base" }).click();
     await page.getByText("Create a knowledge base to begin.").waitFor();
-    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("button", { name: /account menu/ }).click();
+    await page.getByRole("button", { name: "Sign out", exact: true }).click();
     await page.getByRole("button", { name: "Sign in with the marketplace" }).waitFor();
     expect(errors).toEqual([]);
   });

@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } fr
 import { createServer } from "node:http";
 import { extname, join, normalize, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { marketplaceNodeOptions } from "../packages/marketplace/src/node-options.ts";
 
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const BIN = join(ROOT, "node_modules/.bin");
@@ -201,6 +202,7 @@ async function main() {
     {
       MARKETPLACE_PORT: String(marketplacePort),
       MARKETPLACE_DATA_DIR: join(dataDir, "marketplace"),
+      NODE_OPTIONS: marketplaceNodeOptions(),
       // The local demo buys Pro without Stripe; the marketplace refuses this behind https or in production.
       DEV_CHECKOUT: process.env.DEV_CHECKOUT ?? "on",
       ...(marketplaceUiOrigin ? { MARKETPLACE_UI_ORIGIN: marketplaceUiOrigin } : {}),

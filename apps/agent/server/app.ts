@@ -16,9 +16,18 @@ import { httpTracing } from "./tracing.ts";
 const NameSchema = z.strictObject({
   name: z.string().trim().min(1, "a name is required").max(80, "at most 80 characters"),
 });
+const TitleSchema = z.string().trim().min(1, "a title is required").max(200, "at most 200 characters");
+const DocumentSchema = z.strictObject({
+  title: TitleSchema,
+  content: z.string().min(1, "the document is empty"),
+});
+const RenameDocumentSchema = z.strictObject({ title: TitleSchema });
 const QuestionSchema = z.strictObject({
   question: z.string().trim().min(1, "ask something").max(2_000, "at most 2,000 characters"),
 });
+
+/** The marketplace page where a user sees their subscriptions and usage. */
+export const MARKETPLACE_ACCOUNT_PATH = "/dashboard";
 
 /** Tracks open SSE streams so shutdown can end them cleanly. */
 export class Streams {
@@ -118,6 +127,17 @@ export function createAgentApp(deps: {
     ),
   );
 
+  // Where "Plan & usage" and "Upgrade" point: the marketplace pages for this agent and for the user's account.
+  app.get(
+    "/api/plan-links",
+    user,
+    (_req, res) =>
+      void res.json({
+        pricingUrl: kit.upgradeUrl,
+        accountUrl: `${config.marketplaceUrl}${MARKETPLACE_ACCOUNT_PATH}`,
+      }),
+  );
+
   app.get(
     "/api/kbs",
     user,
@@ -168,23 +188,25 @@ export function createAgentApp(deps: {
 
   app.post("/api/kbs/:id/documents", user, async (req, res) => {
     const kb = await kbs.get(res.locals.user!.id, String(req.params.id));
-    const parsed = z
-      .strictObject({
-        title: z.string().trim().min(1, "a title is required").max(200),
-        content: z.string().min(1, "the document is empty"),
-      })
-      .safeParse(req.body);
-    if (!parsed.success)
-      throw new BadRequest(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
-    if (Buffer.byteLength(parsed.data.content) > config.maxDocumentBytes) {
+    const { title, content } = body(DocumentSchema, req);
+    if (Buffer.byteLength(content) > config.maxDocumentBytes) {
       return void res.status(413).json({
         error: "document_too_large",
         message: `Documents are limited to ${Math.round(config.maxDocumentBytes / 1000)} kB.`,
       });
     }
-    if (parsed.data.content.includes("\u0000"))
+    if (content.includes("\u0000"))
       throw new BadRequest("content: only text and Markdown documents are supported");
-    res.status(201).json({ document: await kbs.addDocument(kb.id, parsed.data.title, parsed.data.content) });
+    res.status(201).json({ document: await kbs.addDocument(kb.id, title, content) });
+  });
+  app.get("/api/kbs/:id/documents/:documentId", user, async (req, res) => {
+    const kb = await kbs.get(res.locals.user!.id, String(req.params.id));
+    res.json({ document: await kbs.document(kb.id, String(req.params.documentId)) });
+  });
+  app.patch("/api/kbs/:id/documents/:documentId", user, async (req, res) => {
+    const kb = await kbs.get(res.locals.user!.id, String(req.params.id));
+    const { title } = body(RenameDocumentSchema, req);
+    res.json({ document: await kbs.renameDocument(kb.id, String(req.params.documentId), title) });
   });
   app.delete("/api/kbs/:id/documents/:documentId", user, async (req, res) => {
     const kb = await kbs.get(res.locals.user!.id, String(req.params.id));

@@ -100,6 +100,31 @@ export class KnowledgeBases {
     return doc!;
   }
 
+  /** One document with its text, for the viewer. */
+  async document(kbId: string, documentId: string) {
+    const [doc] = await this.db
+      .select()
+      .from(documents)
+      .where(and(eq(documents.id, documentId), eq(documents.kbId, kbId)));
+    if (!doc) throw new NotFoundError("No such document.");
+    return doc;
+  }
+
+  async renameDocument(kbId: string, documentId: string, title: string) {
+    const [doc] = await this.db
+      .update(documents)
+      .set({ title })
+      .where(and(eq(documents.id, documentId), eq(documents.kbId, kbId)))
+      .returning({
+        id: documents.id,
+        title: documents.title,
+        bytes: documents.bytes,
+        createdAt: documents.createdAt,
+      });
+    if (!doc) throw new NotFoundError("No such document.");
+    return doc;
+  }
+
   async deleteDocument(kbId: string, documentId: string) {
     const gone = await this.db
       .delete(documents)

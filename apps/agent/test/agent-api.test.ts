@@ -102,6 +102,62 @@ describe("the knowledge-base assistant's API", () => {
     await user.call("DELETE", `/api/kbs/${kb}`);
   });
 
+  it("documents can be viewed, renamed (validated) and deleted, only by their owner's knowledge base", async () => {
+    const user = await demoUser();
+    const kb = (await user.call("POST", "/api/kbs", { name: "Docs to manage" })).json.knowledgeBase.id;
+    const other = (await user.call("POST", "/api/kbs", { name: "Other" })).json.knowledgeBase.id;
+    const { json } = await user.call("POST", `/api/kbs/${kb}/documents`, {
+      title: "Policy",
+      content: "# Policy\n\nBe kind.",
+    });
+    const doc = json.document.id;
+    const viewed = await user.call("GET", `/api/kbs/${kb}/documents/${doc}`);
+    expect(viewed.status).toBe(200);
+    expect(viewed.json.document).toMatchObject({ id: doc, title: "Policy", content: "# Policy\n\nBe kind." });
+    // Through another knowledge base, the document does not exist.
+    expect((await user.call("GET", `/api/kbs/${other}/documents/${doc}`)).status).toBe(404);
+    expect((await user.call("PATCH", `/api/kbs/${other}/documents/${doc}`, { title: "Stolen" })).status).toBe(
+      404,
+    );
+
+    const renamed = await user.call("PATCH", `/api/kbs/${kb}/documents/${doc}`, {
+      title: "  Kindness policy ",
+    });
+    expect(renamed.status).toBe(200);
+    expect(renamed.json.document).toMatchObject({ id: doc, title: "Kindness policy" });
+    for (const bad of [
+      { title: "" },
+      { title: "   " },
+      { title: "x".repeat(201) },
+      { title: 5 },
+      {},
+      { title: "ok", content: "no" },
+    ]) {
+      const response = await user.call("PATCH", `/api/kbs/${kb}/documents/${doc}`, bad);
+      expect(response.status, JSON.stringify(bad)).toBe(400);
+      expect(response.json.error).toBe("bad_request");
+    }
+    expect((await user.call("PATCH", `/api/kbs/${kb}/documents/nope`, { title: "X" })).status).toBe(404);
+    expect(
+      (await user.call("GET", `/api/kbs/${kb}`)).json.documents.map((d: { title: string }) => d.title),
+    ).toEqual(["Kindness policy"]);
+
+    expect((await user.call("DELETE", `/api/kbs/${kb}/documents/${doc}`)).status).toBe(200);
+    expect((await user.call("GET", `/api/kbs/${kb}/documents/${doc}`)).status).toBe(404);
+    expect((await user.call("DELETE", `/api/kbs/${kb}/documents/${doc}`)).status).toBe(404);
+    await user.call("DELETE", `/api/kbs/${kb}`);
+    await user.call("DELETE", `/api/kbs/${other}`);
+  });
+
+  it("plan links point at the marketplace pricing page for this agent and the account page", async () => {
+    const user = await demoUser();
+    expect((await user.call("GET", "/api/plan-links")).json).toEqual({
+      pricingUrl: `${t.url}/pricing/kb-assistant`,
+      accountUrl: `${t.url}/dashboard`,
+    });
+    expect((await fetch(`${agentUrl}/api/plan-links`)).status).toBe(401);
+  });
+
   it("asking is charged and streams a grounded answer with citations over SSE; history is kept", async () => {
     const user = await demoUser();
     const { json } = await user.call("POST", "/api/kbs", { name: "Ask" });
@@ -147,6 +203,8 @@ describe("the knowledge-base assistant's API", () => {
       ["PATCH", "/api/kbs/%00"],
       ["DELETE", "/api/kbs/%00"],
       ["POST", "/api/kbs/%00/documents"],
+      ["GET", "/api/kbs/%00/documents/%00"],
+      ["PATCH", "/api/kbs/%00/documents/%00"],
       ["POST", "/api/kbs/%00/ask"],
     ] as const) {
       const body =

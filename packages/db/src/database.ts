@@ -107,14 +107,21 @@ function connectPostgres(url: string, max: number): Connection {
   // An idle client losing its server connection must not crash the process.
   pool.on("error", () => {});
   const sql: SqlClient = {
-    query: async <R>(text: string, params?: unknown[]) =>
-      (await pool.query(text, params)) as unknown as { rows: R[] },
+    // A name makes it a prepared statement: parsed and planned once per connection, then only bound.
+    query: async <R>(text: string, params?: unknown[], name?: string) =>
+      (await (name ? pool.query({ name, text, values: params }) : pool.query(text, params))) as unknown as {
+        rows: R[];
+      },
     withSession: async (fn) => {
       const client = await pool.connect();
       try {
         return await fn({
-          query: async <R>(text: string, params?: unknown[]) =>
-            (await client.query(text, params)) as unknown as { rows: R[] },
+          query: async <R>(text: string, params?: unknown[], name?: string) =>
+            (await (name
+              ? client.query({ name, text, values: params })
+              : client.query(text, params))) as unknown as {
+              rows: R[];
+            },
           withSession: (inner) => inner(sql),
         });
       } finally {

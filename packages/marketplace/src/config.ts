@@ -33,6 +33,10 @@ const EnvSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
     .optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().positive().default(10),
+  /** Group commit of consume/release: batches running at once (default 2 on PostgreSQL, 1 on PGlite). */
+  USAGE_BATCH_IN_FLIGHT: z.coerce.number().int().positive().optional(),
+  /** Group commit of consume/release: most items in one transaction. */
+  USAGE_BATCH_MAX: z.coerce.number().int().positive().max(10_000).default(256),
   MARKETPLACE_DATA_DIR: z.string().min(1).optional(),
   AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   ACCESS_TOKEN_TTL_SECONDS: seconds(36_000),
@@ -91,6 +95,8 @@ export interface Config {
   webDir: string;
   database: { url: string } | { dataDir: string } | { memory: true };
   databasePoolSize: number;
+  /** Group commit of consume and release (usage/group-commit.ts). */
+  usageBatch: { maxInFlight: number | undefined; maxBatch: number };
   dataDir: string;
   authSecret: string;
   tokens: {
@@ -187,6 +193,7 @@ export function loadConfig(
         ? { memory: true }
         : { dataDir: `${dataDir}/pg` },
     databasePoolSize: e.DATABASE_POOL_SIZE,
+    usageBatch: { maxInFlight: e.USAGE_BATCH_IN_FLIGHT, maxBatch: e.USAGE_BATCH_MAX },
     dataDir,
     // Outside production a missing AUTH_SECRET is generated; an in-memory database gets a throwaway one.
     authSecret:

@@ -101,7 +101,7 @@ describe("catalog", () => {
     }
   });
 
-  it("status transitions: draft → coming_soon → active; active cannot go back to draft", async () => {
+  it("status transitions: draft → coming_soon → active → inactive → active; active cannot go back to draft", async () => {
     const { body } = await call(admin, "POST", "/agents", agentBody("stepper"));
     const id = body.data.id;
     expect(
@@ -113,9 +113,13 @@ describe("catalog", () => {
     expect(
       (await call(admin, "POST", `/agents/${id}`, agentBody("stepper", { status: "draft" }))).status,
     ).toBe(422);
+    // Taking an agent down is a status change like any other (DELETE does the same), and it can come back.
     expect(
       (await call(admin, "POST", `/agents/${id}`, agentBody("stepper", { status: "inactive" }))).status,
-    ).toBe(422);
+    ).toBe(200);
+    expect(
+      (await call(admin, "POST", `/agents/${id}`, agentBody("stepper", { status: "active" }))).status,
+    ).toBe(200);
   });
 
   it("updating redirect URIs updates the client", async () => {

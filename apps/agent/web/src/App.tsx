@@ -3,32 +3,21 @@ import {
   UpgradePrompt,
   useSession,
   useSignIn,
-  useSignOut,
   useTier,
   useUsage,
 } from "@amp/agent-kit/react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useEffect, useState } from "react";
-import { ApiError, api, ask, type Citation } from "./api.ts";
+import { ApiError, api } from "./api.ts";
+import { Chat, type Message, returnHere } from "./components/Chat.tsx";
+import { type Doc, Documents } from "./components/Documents.tsx";
+import { DocumentViewer, type OpenDocument } from "./components/DocumentViewer.tsx";
+import { UserMenu, usePlanLinks } from "./components/UserMenu.tsx";
 
 interface Kb {
   id: string;
   name: string;
 }
-interface Doc {
-  id: string;
-  title: string;
-  bytes: number;
-}
-interface Message {
-  id: number | string;
-  role: "user" | "assistant";
-  content: string;
-  citations: Citation[];
-}
-
-/** Where the marketplace should send the browser back to after a subscription change. */
-const returnHere = () => `${window.location.origin}/?checkout=done`;
 
 export function App() {
   const { user, isLoading } = useSession();
@@ -50,13 +39,11 @@ export function App() {
       </main>
     );
   }
-  return <Shell name={user.name} />;
+  return <Shell name={user.name} email={user.email} />;
 }
 
-function Shell({ name }: { name: string }) {
+function Shell({ name, email }: { name: string; email: string }) {
   const { tier, subscriptionRequired, isFinalizing } = useTier();
-  const signOut = useSignOut();
-  const [upgrade, setUpgrade] = useState<UpgradePayload | null>(null);
   useEffect(() => {
     if (!isFinalizing && new URLSearchParams(window.location.search).has("checkout"))
       window.history.replaceState({}, "", "/");
@@ -70,10 +57,7 @@ function Shell({ name }: { name: string }) {
         <span className="badge" data-testid="tier-badge">
           {tier ? tier.tierName : isFinalizing ? "Finalizing…" : "No plan"}
         </span>
-        <span className="who">{name}</span>
-        <button type="button" onClick={() => void signOut()}>
-          Sign out
-        </button>
+        <UserMenu name={name} email={email} />
       </header>
       <main className="layout">
         {subscriptionRequired ? (
@@ -84,8 +68,7 @@ function Shell({ name }: { name: string }) {
         ) : (
           <>
             <Meters />
-            <UpgradePrompt payload={upgrade} returnTo={returnHere()} />
-            <Workspace onUpgrade={setUpgrade} />
+            <Workspace />
           </>
         )}
       </main>
@@ -95,6 +78,7 @@ function Shell({ name }: { name: string }) {
 
 function Meters() {
   const { metrics } = useUsage();
+  const links = usePlanLinks();
   return (
     <section className="card meters" aria-label="Usage">
       {metrics.map((m) => (
@@ -117,16 +101,22 @@ function Meters() {
           )}
         </div>
       ))}
+      {links.data ? (
+        <a className="meters-link" href={links.data.accountUrl}>
+          Plan and usage on the marketplace
+        </a>
+      ) : null}
     </section>
   );
 }
 
-function Workspace({ onUpgrade }: { onUpgrade(p: UpgradePayload | null): void }) {
+function Workspace() {
   const client = useQueryClient();
   const kbs = useQuery({ queryKey: ["kbs"], queryFn: () => api<{ knowledgeBases: Kb[] }>("/api/kbs") });
   const [selected, setSelected] = useState<string | null>(null);
   const [name, setName] = useState("");
   const [error, setError] = useState<string | null>(null);
+  const [upgrade, setUpgrade] = useState<UpgradePayload | null>(null);
   const list = kbs.data?.knowledgeBases ?? [];
   const current = list.find((k) => k.id === selected) ?? list[0] ?? null;
 
@@ -140,9 +130,9 @@ function Workspace({ onUpgrade }: { onUpgrade(p: UpgradePayload | null): void })
       });
       setName("");
       setSelected(knowledgeBase.id);
-      onUpgrade(null);
+      setUpgrade(null);
     } catch (err) {
-      if (err instanceof ApiError && err.upgrade) onUpgrade(err.upgrade);
+      if (err instanceof ApiError && err.upgrade) setUpgrade(err.upgrade);
       else setError((err as Error).message);
     }
     await client.invalidateQueries();
@@ -173,10 +163,11 @@ function Workspace({ onUpgrade }: { onUpgrade(p: UpgradePayload | null): void })
           />
           <button type="submit">Create</button>
         </form>
+        <UpgradePrompt payload={upgrade} returnTo={returnHere()} />
         {error ? <p role="alert">{error}</p> : null}
       </nav>
       {current ? (
-        <KbView key={current.id} kb={current} onUpgrade={onUpgrade} />
+        <KbView key={current.id} kb={current} />
       ) : (
         <section className="card">Create a knowledge base to begin.</section>
       )}
@@ -184,73 +175,13 @@ function Workspace({ onUpgrade }: { onUpgrade(p: UpgradePayload | null): void })
   );
 }
 
-function KbView({ kb, onUpgrade }: { kb: Kb; onUpgrade(p: UpgradePayload | null): void }) {
+function KbView({ kb }: { kb: Kb }) {
   const client = useQueryClient();
   const detail = useQuery({
     queryKey: ["kb", kb.id],
     queryFn: () => api<{ documents: Doc[]; messages: Message[] }>(`/api/kbs/${kb.id}`),
   });
-  const features = useQuery({
-    queryKey: ["features"],
-    queryFn: () => api<{ voice: boolean }>("/api/features"),
-  });
-  const { tier } = useTier();
-  useEffect(() => {
-    void features.refetch();
-  }, [tier?.tierName]);
-  const [title, setTitle] = useState("");
-  const [content, setContent] = useState("");
-  const [question, setQuestion] = useState("");
-  const [streaming, setStreaming] = useState<Message | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const messages = [...(detail.data?.messages ?? []), ...(streaming ? [streaming] : [])];
-
-  const addDocument = async (e: FormEvent) => {
-    e.preventDefault();
-    setError(null);
-    try {
-      await api(`/api/kbs/${kb.id}/documents`, { method: "POST", body: { title, content } });
-      setTitle("");
-      setContent("");
-      await client.invalidateQueries({ queryKey: ["kb", kb.id] });
-    } catch (err) {
-      setError((err as Error).message);
-    }
-  };
-
-  const upload = async (file: File | undefined) => {
-    if (!file) return;
-    setTitle(file.name);
-    setContent(await file.text());
-  };
-
-  const submitQuestion = async (e: FormEvent) => {
-    e.preventDefault();
-    setError(null);
-    const asked = question;
-    setQuestion("");
-    const answer: Message = { id: "streaming", role: "assistant", content: "", citations: [] };
-    setStreaming({ ...answer });
-    try {
-      await ask(kb.id, asked, {
-        token: (t) => {
-          answer.content += t;
-          setStreaming({ ...answer });
-        },
-        citations: (c) => {
-          answer.citations = c;
-        },
-        charge: () => void client.invalidateQueries({ queryKey: ["agent-kit", "usage"] }),
-      });
-      onUpgrade(null);
-    } catch (err) {
-      if (err instanceof ApiError && err.upgrade) onUpgrade(err.upgrade);
-      else setError((err as Error).message);
-    } finally {
-      setStreaming(null);
-      await client.invalidateQueries({ queryKey: ["kb", kb.id] });
-    }
-  };
+  const [viewing, setViewing] = useState<OpenDocument | null>(null);
 
   const remove = async () => {
     if (!window.confirm(`Delete "${kb.name}" and its documents?`)) return;
@@ -258,102 +189,32 @@ function KbView({ kb, onUpgrade }: { kb: Kb; onUpgrade(p: UpgradePayload | null)
     await client.invalidateQueries();
   };
 
-  const speak = (text: string) =>
-    window.speechSynthesis?.speak(new SpeechSynthesisUtterance(text.replace(/\[\d+\]|>/g, "")));
-
   return (
     <section className="card kb" aria-label={kb.name}>
       <div className="row">
         <h2>{kb.name}</h2>
         <span className="spacer" />
-        <button type="button" className="danger" onClick={() => void remove()}>
-          Delete
+        <button type="button" className="danger small nowrap" onClick={() => void remove()}>
+          Delete knowledge base
         </button>
       </div>
-      <details open={(detail.data?.documents.length ?? 0) === 0}>
-        <summary>Documents ({detail.data?.documents.length ?? 0})</summary>
-        <ul className="docs">
-          {detail.data?.documents.map((d) => (
-            <li key={d.id}>
-              {d.title} <span className="muted">({Math.ceil(d.bytes / 1000)} kB)</span>
-            </li>
-          ))}
-        </ul>
-        <form onSubmit={addDocument} className="doc-form">
-          <label htmlFor="doc-title">Title</label>
-          <input
-            id="doc-title"
-            value={title}
-            onChange={(e) => setTitle(e.target.value)}
-            required
-            maxLength={200}
-          />
-          <label htmlFor="doc-content">Paste text or Markdown</label>
-          <textarea
-            id="doc-content"
-            value={content}
-            onChange={(e) => setContent(e.target.value)}
-            required
-            rows={5}
-          />
-          <label htmlFor="doc-file">…or upload a .txt / .md file</label>
-          <input
-            id="doc-file"
-            type="file"
-            accept=".txt,.md,text/plain,text/markdown"
-            onChange={(e) => void upload(e.target.files?.[0])}
-          />
-          <button type="submit">Add document</button>
-        </form>
-      </details>
-      <ol className="chat" aria-live="polite">
-        {messages.map((m) => (
-          <li key={m.id} className={m.role}>
-            <p className="content">{m.content}</p>
-            {m.citations.length ? (
-              <ul className="citations">
-                {m.citations.map((c) => (
-                  <li key={c.n}>
-                    [{c.n}] {c.title}
-                  </li>
-                ))}
-              </ul>
-            ) : null}
-            {m.role === "assistant" && m.id !== "streaming" ? (
-              features.data?.voice ? (
-                <button type="button" className="link" onClick={() => speak(m.content)}>
-                  🔊 Read aloud
-                </button>
-              ) : (
-                <span className="locked" data-testid="voice-locked">
-                  🔒 Voice replies are on paid plans.
-                </span>
-              )
-            ) : null}
-          </li>
-        ))}
-      </ol>
-      <form onSubmit={submitQuestion} className="ask">
-        <label htmlFor="question" className="sr-only">
-          Your question
-        </label>
-        <input
-          id="question"
-          value={question}
-          onChange={(e) => setQuestion(e.target.value)}
-          placeholder="Ask about your documents…"
-          required
+      <Documents
+        kbId={kb.id}
+        documents={detail.data?.documents ?? []}
+        onView={(documentId) => setViewing({ kbId: kb.id, documentId, quote: null })}
+      />
+      <Chat
+        kbId={kb.id}
+        history={detail.data?.messages ?? []}
+        onCite={(c) => setViewing({ kbId: kb.id, documentId: c.documentId, quote: c.quote })}
+      />
+      {viewing ? (
+        <DocumentViewer
+          key={`${viewing.documentId}:${viewing.quote ?? ""}`}
+          open={viewing}
+          onClose={() => setViewing(null)}
         />
-        <button type="submit" className="primary" disabled={Boolean(streaming)}>
-          Ask
-        </button>
-      </form>
-      {features.data?.voice ? (
-        <p className="muted" data-testid="voice-on">
-          Voice replies are on.
-        </p>
       ) : null}
-      {error ? <p role="alert">{error}</p> : null}
     </section>
   );
 }

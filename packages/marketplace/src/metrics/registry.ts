@@ -35,6 +35,21 @@ export class MarketplaceMetrics {
     registers: [this.registry],
   });
 
+  readonly usageBatchSize = new Histogram({
+    name: "marketplace_usage_batch_size",
+    help: "Consumes or releases committed together in one transaction (group commit), by operation.",
+    labelNames: ["operation"] as const,
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+    registers: [this.registry],
+  });
+
+  readonly usageBatchFailures = new Counter({
+    name: "marketplace_usage_batch_failures_total",
+    help: "Group commits whose transaction failed as a whole; each of their items was retried alone.",
+    labelNames: ["operation"] as const,
+    registers: [this.registry],
+  });
+
   readonly tokenRequests = new Counter({
     name: "marketplace_oauth_token_requests_total",
     help: "Token endpoint requests by grant type, result (granted/failed) and RFC 6749 error.",
@@ -63,6 +78,18 @@ export class MarketplaceMetrics {
     labelNames: ["type", "outcome"] as const,
     registers: [this.registry],
   });
+
+  /** `marketplace_usage_batch_queued`: consumes and releases waiting for a group-commit slot, read at scrape time. */
+  observeUsageQueue(queued: () => number) {
+    new Gauge({
+      name: "marketplace_usage_batch_queued",
+      help: "Consumes and releases waiting for a group-commit slot.",
+      registers: [this.registry],
+      collect() {
+        this.set(queued());
+      },
+    });
+  }
 
   /** @param poolStats the database pool's state, read at scrape time; PGlite has no pool and no pool gauges. */
   constructor(poolStats: () => PoolStats | null = () => null) {

@@ -3,6 +3,7 @@ import { eq } from "drizzle-orm";
 import type { Db, SqlClient } from "../db/database.ts";
 import { agents } from "../db/schema.ts";
 import { ApiError } from "../http/api-error.ts";
+import { GroupCommit } from "./group-commit.ts";
 
 interface UsageRow {
   outcome:
@@ -36,27 +37,87 @@ export interface UsageOutcome {
 const num = (v: string | number | bigint | null) => (v === null ? null : Number(v));
 const iso = (v: Date | string | null) => (v === null ? null : new Date(v).toISOString());
 
+/** One consume or release waiting for its batch. */
+interface Pending {
+  call: UsageCall;
+  delta: number;
+  clientReqId: string;
+  /** Consume only: the metadata as JSON text, or null. */
+  metadata: string | null;
+}
+
+export interface UsageServiceOptions {
+  /** Largest group commit (items per transaction). */
+  maxBatch?: number;
+  /** Batches running at once, per operation; keep it below the pool size (other routes need connections). */
+  maxInFlight?: number;
+  /** Observes every unit the group commit runs (metrics). */
+  onRun?(operation: "consume" | "release", size: number, failed: boolean): void;
+}
+
 /**
- * Usage metering (CONTRACT.md §7). Each consume or release is one call of a
- * plpgsql function (migrations/0003_billing.sql): one round trip that checks
- * subscription, metric and quota and writes counter and ledger atomically.
+ * Usage metering (CONTRACT.md §7). A consume or release is one call of a plpgsql function
+ * (migrations/0003, 0005, 0006) that checks token, subscription, metric and quota and writes counter
+ * and ledger atomically. Calls that arrive while others are in flight are group-committed
+ * (group-commit.ts): many items in one statement, one transaction, one commit
+ * (migrations/0013_usage_batch.sql), each answered with exactly its outcome alone.
  */
 export class UsageService {
+  private readonly consumes: GroupCommit<Pending, UsageRow>;
+  private readonly releases: GroupCommit<Pending, UsageRow>;
+
   constructor(
     private readonly sql: SqlClient,
     private readonly db: Db,
     private readonly baseUrl: string,
-  ) {}
+    options: UsageServiceOptions = {},
+  ) {
+    const maxBatch = options.maxBatch ?? 256;
+    const maxInFlight = options.maxInFlight ?? 4;
+    this.consumes = new GroupCommit({
+      maxBatch,
+      maxInFlight,
+      runOne: (p) => this.consumeOne(p),
+      runBatch: (items) => this.runBatch("consume", items),
+      onRun: (size, failed) => options.onRun?.("consume", size, failed),
+    });
+    this.releases = new GroupCommit({
+      maxBatch,
+      maxInFlight,
+      runOne: (p) => this.releaseOne(p),
+      runBatch: (items) => this.runBatch("release", items),
+      onRun: (size, failed) => options.onRun?.("release", size, failed),
+    });
+  }
+
+  /** Consumes and releases waiting for a batch slot right now. */
+  get queued(): number {
+    return this.consumes.queued + this.releases.queued;
+  }
 
   async consume(call: UsageCall, body: ConsumeBody): Promise<UsageOutcome> {
-    const args = [
-      call.userId,
-      call.agentId,
-      call.metricSlug,
-      body.delta,
-      body.clientReqId,
-      body.metadata ? JSON.stringify(body.metadata) : null,
-    ];
+    const metadata = body.metadata ? JSON.stringify(body.metadata) : null;
+    const row = await this.consumes.submit({
+      call,
+      delta: body.delta,
+      clientReqId: body.clientReqId,
+      metadata,
+    });
+    return this.settle(call, body, row);
+  }
+
+  async release(call: UsageCall, body: ReleaseBody): Promise<UsageOutcome> {
+    const row = await this.releases.submit({
+      call,
+      delta: body.delta,
+      clientReqId: body.clientReqId,
+      metadata: null,
+    });
+    return this.settle(call, body, row);
+  }
+
+  private async consumeOne({ call, delta, clientReqId, metadata }: Pending): Promise<UsageRow> {
+    const args = [call.userId, call.agentId, call.metricSlug, delta, clientReqId, metadata];
     const { rows } = call.tokenHash
       ? await this.sql.query<UsageRow>(
           "SELECT * FROM usage_consume_as($1, $2, $3, $4, $5, $6, $7)",
@@ -68,11 +129,11 @@ export class UsageService {
           args,
           "usage_consume",
         );
-    return this.settle(call, body, rows[0]!);
+    return rows[0]!;
   }
 
-  async release(call: UsageCall, body: ReleaseBody): Promise<UsageOutcome> {
-    const args = [call.userId, call.agentId, call.metricSlug, body.delta, body.clientReqId];
+  private async releaseOne({ call, delta, clientReqId }: Pending): Promise<UsageRow> {
+    const args = [call.userId, call.agentId, call.metricSlug, delta, clientReqId];
     const { rows } = call.tokenHash
       ? await this.sql.query<UsageRow>(
           "SELECT * FROM usage_release_as($1, $2, $3, $4, $5, $6)",
@@ -84,7 +145,36 @@ export class UsageService {
           args,
           "usage_release",
         );
-    return this.settle(call, body, rows[0]!);
+    return rows[0]!;
+  }
+
+  /** One statement (so one transaction) for the whole batch; one row per item, `ord` its 1-based position. */
+  private async runBatch(operation: "consume" | "release", items: Pending[]): Promise<UsageRow[]> {
+    const params: unknown[] = [
+      items.map((p) => p.call.tokenHash ?? null),
+      items.map((p) => p.call.userId),
+      items.map((p) => p.call.agentId),
+      items.map((p) => p.call.metricSlug),
+      items.map((p) => p.delta),
+      items.map((p) => p.clientReqId),
+    ];
+    const { rows } =
+      operation === "consume"
+        ? await this.sql.query<UsageRow & { ord: number }>(
+            "SELECT * FROM usage_consume_batch($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::jsonb[])",
+            [...params, items.map((p) => p.metadata)],
+            "usage_consume_batch",
+          )
+        : await this.sql.query<UsageRow & { ord: number }>(
+            "SELECT * FROM usage_release_batch($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[])",
+            params,
+            "usage_release_batch",
+          );
+    const out: (UsageRow | undefined)[] = items.map(() => undefined);
+    for (const row of rows) out[Number(row.ord) - 1] = row;
+    if (rows.length !== items.length || out.includes(undefined))
+      throw new Error(`usage_${operation}_batch answered ${rows.length} rows for ${items.length} items`);
+    return out as UsageRow[];
   }
 
   /** `GET /me/agents/:agentId/usage[/:metricSlug]`: for display; permission checks go through consume. */
