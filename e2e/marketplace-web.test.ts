@@ -219,7 +219,11 @@ describe.skipIf(!runBrowser)("the marketplace web app on another origin (MARKETP
   beforeAll(async () => {
     const port = await freePort();
     uiUrl = `http://localhost:${port}`;
-    stack = await startStack({ env: { CROSS_ORIGIN_MARKETPLACE_UI_PORT: String(port) } });
+    // Its own build of the app (against the marketplace's absolute URL) comes first: give it time.
+    stack = await startStack({
+      env: { CROSS_ORIGIN_MARKETPLACE_UI_PORT: String(port) },
+      readyTimeoutMs: 200_000,
+    });
     browser = await launchChromium();
   }, 240_000);
   afterAll(async () => {
