@@ -45,7 +45,7 @@ const EnvSchema = z.object({
   /** Group commit of consume/release: batches running at once (default 2 on PostgreSQL, 1 on PGlite). */
   USAGE_BATCH_IN_FLIGHT: z.coerce.number().int().positive().optional(),
   /** Group commit of consume/release: most items in one transaction. */
-  USAGE_BATCH_MAX: z.coerce.number().int().positive().max(10_000).default(256),
+  USAGE_BATCH_MAX: z.coerce.number().int().positive().max(10_000).optional(),
   MARKETPLACE_DATA_DIR: z.string().min(1).optional(),
   AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   ACCESS_TOKEN_TTL_SECONDS: seconds(36_000),
@@ -107,7 +107,7 @@ export interface Config {
   database: { url: string } | { dataDir: string } | { memory: true };
   databasePoolSize: number;
   /** Group commit of consume and release (usage/group-commit.ts). */
-  usageBatch: { maxInFlight: number | undefined; maxBatch: number };
+  usageBatch: { maxInFlight: number | undefined; maxBatch: number | undefined };
   dataDir: string;
   authSecret: string;
   tokens: {
