@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, runBrowser, startStack } from "./stack.ts";
+import { freePort, launchChromium, runBrowser, startStack } from "./stack.ts";
 
 /**
  * The marketplace web app in a real browser against `npm start` (issue 12):
@@ -209,5 +209,48 @@ describe.skipIf(!runBrowser)("the marketplace web app (npm start + Chromium)", (
     await consoleLink.waitFor();
     expect(await consoleLink.getAttribute("href")).toBe("/console");
     await page.context().close();
+  });
+});
+
+describe.skipIf(!runBrowser)("the marketplace web app on another origin (MARKETPLACE_UI_ORIGIN)", () => {
+  let stack: Awaited<ReturnType<typeof startStack>>;
+  let browser: Browser;
+  let uiUrl: string;
+  beforeAll(async () => {
+    const port = await freePort();
+    uiUrl = `http://localhost:${port}`;
+    // Its own build of the app (against the marketplace's absolute URL) comes first: give it time.
+    stack = await startStack({
+      env: { CROSS_ORIGIN_MARKETPLACE_UI_PORT: String(port) },
+      readyTimeoutMs: 200_000,
+    });
+    browser = await launchChromium();
+  }, 240_000);
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  it("signs in on the marketplace and comes back to the UI origin, reads the account with credentials, signs out", {
+    timeout: 90_000,
+  }, async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    await page.goto(`${uiUrl}/account`);
+    await page.getByRole("link", { name: "Sign in" }).last().click();
+    await page.waitForURL(`${stack.marketplaceUrl}/sign-in**`);
+    await page.getByLabel("Email").fill("demo@example.com");
+    await page.getByLabel("Password").fill("demo-password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(`${uiUrl}/account`);
+    await expect.poll(() => page.getByTestId("plan-name").textContent(), { timeout: 15_000 }).toBe("Free");
+    const session = (await page.context().cookies(stack.marketplaceUrl)).find((c) =>
+      c.name.endsWith("session_token"),
+    )!;
+    expect(session).toMatchObject({ sameSite: "None", secure: true, httpOnly: true });
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("link", { name: "Sign in" }).first().waitFor();
+    expect(errors).toEqual([]);
   });
 });

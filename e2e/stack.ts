@@ -17,7 +17,13 @@ const ROOT = new URL("..", import.meta.url).pathname;
 
 /** Runs exactly what `npm start` runs (scripts/stack.ts), on spare ports and a throwaway data directory. */
 export async function startStack(
-  opts: { marketplacePort?: number; agentPort?: number; env?: Record<string, string> } = {},
+  opts: {
+    marketplacePort?: number;
+    agentPort?: number;
+    env?: Record<string, string>;
+    /** How long the stack may take to print "Ready" (a first build of a web app is the slow part). @default 90_000 */
+    readyTimeoutMs?: number;
+  } = {},
 ) {
   const marketplacePort = opts.marketplacePort ?? (await freePort());
   const agentPort = opts.agentPort ?? (await freePort());
@@ -39,7 +45,7 @@ export async function startStack(
   child.stdout!.on("data", (c) => output.push(String(c)));
   child.stderr!.on("data", (c) => output.push(String(c)));
   const agentUrl = `http://localhost:${agentPort}`;
-  const deadline = Date.now() + 90_000;
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 90_000);
   for (;;) {
     if (output.join("").includes("Ready in")) break;
     if (child.exitCode !== null || Date.now() > deadline)

@@ -8,7 +8,7 @@
  * restarting on change. Ctrl-C stops everything.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { extname, join, normalize, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -115,8 +115,11 @@ const WEB_APPS = {
 function ensureWebBuild(app: keyof typeof WEB_APPS, outDir = "dist", apiBase = ""): Promise<void> {
   const { dir, sources, env } = WEB_APPS[app];
   const dist = join(ROOT, dir, outDir, "index.html");
+  // The API base is baked into the build: a build made for another URL (another port) is stale too.
+  const stamp = join(ROOT, dir, outDir, ".api-base");
   const newest = Math.max(...sources.map((source) => newestMtime(join(ROOT, source))));
-  if (existsSync(dist) && statSync(dist).mtimeMs > newest) return Promise.resolve();
+  const sameBase = existsSync(stamp) ? readFileSync(stamp, "utf8") === apiBase : apiBase === "";
+  if (existsSync(dist) && statSync(dist).mtimeMs > newest && sameBase) return Promise.resolve();
   console.log(`Building the ${app}'s web app…`);
   return new Promise((resolveBuild, reject) => {
     const args = ["build", dir, "--logLevel", "warn", "--outDir", join(ROOT, dir, outDir)];
@@ -125,9 +128,11 @@ function ensureWebBuild(app: keyof typeof WEB_APPS, outDir = "dist", apiBase = "
       stdio: "inherit",
       env: { ...process.env, [env]: apiBase },
     });
-    build.on("exit", (code) =>
-      code === 0 ? resolveBuild() : reject(new Error(`${app} web build failed (${code})`)),
-    );
+    build.on("exit", (code) => {
+      if (code !== 0) return reject(new Error(`${app} web build failed (${code})`));
+      writeFileSync(stamp, apiBase);
+      resolveBuild();
+    });
   });
 }
 

@@ -1,9 +1,12 @@
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { subscriptions } from "../src/db/schema.ts";
 import { retriesWithin } from "../src/events/delivery.ts";
 import {
   adminBrowser,
   agentUser,
   call,
+  confirmDevCheckout,
   type DemoAgent,
   registerAgent,
   subscribeFree,
@@ -162,6 +165,53 @@ describe("events pushed to agents (webhooks)", () => {
     expect(event!.payload.data.sequence).toBe(2);
     expect(event!.payload.data.addons).toMatchObject([
       { metricSlug: "calls", amount: 50, scope: "permanent" },
+    ]);
+  });
+
+  it("plan changes push their events in order: cancel at period end, resume, scheduled downgrade, period end", async () => {
+    const who = await agentUser(t, agent);
+    const paid = await call(who.browser, "POST", `/me/subscriptions/${agent.id}/plan`, {
+      tierId: agent.pro.id,
+      returnUrl: `https://${agent.slug}.example.com/`,
+    });
+    await confirmDevCheckout(who.browser, paid.body.data.url);
+    const plan = (path: string, body?: unknown) =>
+      call(who.browser, "POST", `/me/subscriptions/${agent.id}/${path}`, body);
+    expect((await plan("cancel")).status).toBe(200);
+    expect((await plan("resume")).status).toBe(200);
+    const down = await plan("plan", {
+      tierId: agent.free.id,
+      returnUrl: `https://${agent.slug}.example.com/`,
+    });
+    expect(down.body.data.status).toBe("scheduled");
+    // Time passes: the paid period ends, and the next read settles the scheduled downgrade.
+    await t.mp.database.db
+      .update(subscriptions)
+      .set({ currentPeriodEnd: new Date(Date.now() - 1_000) })
+      .where(eq(subscriptions.id, down.body.data.subscriptionId));
+    expect((await call(who.browser, "GET", `/me/subscriptions/${agent.id}`)).body.data.tier.id).toBe(
+      agent.free.id,
+    );
+
+    const events = await waitFor("five plan events", () => {
+      const mine = [...receiver.applied.values()]
+        .filter((r) => r.payload.data.sub === who.userId)
+        .sort((a, b) => a.payload.data.sequence - b.payload.data.sequence);
+      return mine.length >= 5 ? mine : undefined;
+    });
+    expect(
+      events.map((e) => [
+        e.payload.type,
+        e.payload.data.sequence,
+        e.payload.data.subscription.tier.id,
+        e.payload.data.subscription.cancelAtPeriodEnd,
+      ]),
+    ).toEqual([
+      ["subscription.created", 1, agent.pro.id, false],
+      ["subscription.updated", 2, agent.pro.id, true],
+      ["subscription.updated", 3, agent.pro.id, false],
+      ["subscription.updated", 4, agent.pro.id, true],
+      ["subscription.updated", 5, agent.free.id, false],
     ]);
   });
 

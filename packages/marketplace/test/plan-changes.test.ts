@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { subscriptions } from "../src/db/schema.ts";
@@ -122,6 +123,31 @@ describe("plan changes", () => {
         .map((s: { tier: { tierName: string }; status: string }) => `${s.tier.tierName}:${s.status}`)
         .sort(),
     ).toEqual(["Free:active", "Pro:canceled"]);
+  });
+
+  it("a charge after the period end, before any read settled it, meets the new plan: refused after a cancel, the free quota after a downgrade", async () => {
+    const agent = await registerAgent(admin, { calls: ["rolling", 1, 100] });
+    const charge = (token: string) =>
+      bearerCall(t.url, token, "POST", `/me/agents/${agent.id}/usage/calls/consume`, {
+        delta: 1,
+        clientReqId: randomUUID(),
+      });
+
+    const gone = await proUser(agent);
+    const cancelled = await call(gone.browser, "POST", `/me/subscriptions/${agent.id}/cancel`);
+    await endPeriod(cancelled.body.data.id);
+    expect((await charge(gone.token)).status).toBe(402);
+
+    const down = await proUser(agent);
+    const scheduled = await call(down.browser, "POST", `/me/subscriptions/${agent.id}/plan`, {
+      tierId: agent.free.id,
+      returnUrl: returnUrl(agent),
+    });
+    await endPeriod(scheduled.body.data.subscriptionId);
+    const first = await charge(down.token);
+    expect(first.status).toBe(200);
+    expect(first.body.data).toMatchObject({ used: 1, effectiveQuota: 1 });
+    expect((await charge(down.token)).status).toBe(429);
   });
 
   it("upgrade acts through checkout; the same tier again is a 409; a free plan cancels at once", async () => {

@@ -423,13 +423,24 @@ describe("F.3 usage survives cancel, resubscribe and plan changes", () => {
     expect(next.body.data.resetsAt).toBe(full.body.data.resetsAt);
   });
 
-  it("F.3c paid → cancel → free keeps used: above the free cap, consume is 429", async () => {
+  it("F.3c paid → free (at the period end) keeps used: above the free cap, consume is 429", async () => {
     const user = await agentUser(t, agent);
     await checkoutPro(user.browser);
     const used = await consume(user.token, "messages", { delta: 120, clientReqId: randomUUID() });
     expect(used.body.data).toMatchObject({ used: 120, effectiveQuota: 500 });
-    expect((await cancel(user.browser)).status).toBe(200);
-    await subscribeFree(user, agent);
+    // A paid plan moves to Free at its period end (subscriptions/plan-changes.ts); let that moment pass.
+    const scheduled = await call(user.browser, "POST", `/me/subscriptions/${agent.id}/plan`, {
+      tierId: agent.free.id,
+      returnUrl: `https://${agent.slug}.example.com/`,
+    });
+    expect(scheduled.body.data).toMatchObject({ status: "scheduled" });
+    await t.mp.database.db
+      .update(subscriptions)
+      .set({ currentPeriodEnd: new Date(Date.now() - 1_000) })
+      .where(eq(subscriptions.id, scheduled.body.data.subscriptionId));
+    expect((await call(user.browser, "GET", `/me/subscriptions/${agent.id}`)).body.data).toMatchObject({
+      tier: { tierName: "Free" },
+    });
     expect(await usageOf(user.token, "messages")).toMatchObject({
       used: 120,
       effectiveQuota: 50,

@@ -15,9 +15,10 @@ const LIVE: SubscriptionStatus[] = ["active", "trialing"];
  * Lazy (no timers): every read of a user's subscriptions calls this first.
  * Safe on several instances: each transition runs in one transaction under
  * the (user, agent) lock, and the UPDATE re-checks the row's state, so exactly
- * one caller ends the old row and inserts the new one.
+ * one caller ends the old row and inserts the new one. Answers whether any
+ * subscription of the user was due (so a caller that was refused may retry).
  */
-export async function settlePeriodEnds(db: Db, userId: string, now = new Date()): Promise<void> {
+export async function settlePeriodEnds(db: Db, userId: string, now = new Date()): Promise<boolean> {
   const dueNow = and(
     inArray(subscriptions.status, LIVE),
     eq(subscriptions.cancelAtPeriodEnd, true),
@@ -27,6 +28,7 @@ export async function settlePeriodEnds(db: Db, userId: string, now = new Date())
     .select({ id: subscriptions.id, agentId: subscriptions.agentId })
     .from(subscriptions)
     .where(and(eq(subscriptions.userId, userId), dueNow));
+  if (due.length === 0) return false;
   for (const row of due) {
     await db.transaction(async (tx) => {
       await lockSubscription(tx, userId, row.agentId);
@@ -54,4 +56,5 @@ export async function settlePeriodEnds(db: Db, userId: string, now = new Date())
       await emit(tx, { type, userId, agentId: ended.agentId });
     });
   }
+  return true;
 }

@@ -3,6 +3,7 @@ import { eq } from "drizzle-orm";
 import type { Db, SqlClient } from "../db/database.ts";
 import { agents } from "../db/schema.ts";
 import { ApiError } from "../http/api-error.ts";
+import { settlePeriodEnds } from "../subscriptions/period-end.ts";
 import { GroupCommit } from "./group-commit.ts";
 
 interface UsageRow {
@@ -97,23 +98,25 @@ export class UsageService {
 
   async consume(call: UsageCall, body: ConsumeBody): Promise<UsageOutcome> {
     const metadata = body.metadata ? JSON.stringify(body.metadata) : null;
-    const row = await this.consumes.submit({
-      call,
-      delta: body.delta,
-      clientReqId: body.clientReqId,
-      metadata,
-    });
-    return this.settle(call, body, row);
+    const pending = { call, delta: body.delta, clientReqId: body.clientReqId, metadata };
+    return this.settle(call, body, await this.afterPeriodEnd(call, () => this.consumes.submit(pending)));
   }
 
   async release(call: UsageCall, body: ReleaseBody): Promise<UsageOutcome> {
-    const row = await this.releases.submit({
-      call,
-      delta: body.delta,
-      clientReqId: body.clientReqId,
-      metadata: null,
-    });
-    return this.settle(call, body, row);
+    const pending = { call, delta: body.delta, clientReqId: body.clientReqId, metadata: null };
+    return this.settle(call, body, await this.afterPeriodEnd(call, () => this.releases.submit(pending)));
+  }
+
+  /**
+   * A subscription whose period ended with a cancel or a scheduled downgrade no longer counts as live
+   * (migration 0014), even before a read settled it. Such a call answers `no_subscription`: settle the
+   * user's period ends and, if one was due, run it once more — on the scheduled tier, or refused for good.
+   * Nothing was applied the first time, so the retry under the same clientReqId is exact.
+   */
+  private async afterPeriodEnd(call: UsageCall, run: () => Promise<UsageRow>): Promise<UsageRow> {
+    const row = await run();
+    if (row.outcome !== "no_subscription" || !(await settlePeriodEnds(this.db, call.userId))) return row;
+    return run();
   }
 
   private async consumeOne({ call, delta, clientReqId, metadata }: Pending): Promise<UsageRow> {
@@ -206,7 +209,10 @@ export class UsageService {
       if (metricSlug) throw new ApiError("NOT_FOUND", `No metric "${metricSlug}" on this agent.`);
       return [];
     }
-    if (!rows[0]!.has_subscription) throw await this.paymentRequired(agentId);
+    if (!rows[0]!.has_subscription) {
+      if (await settlePeriodEnds(this.db, userId)) return this.usage(userId, agentId, metricSlug);
+      throw await this.paymentRequired(agentId);
+    }
     return rows.map((r) => {
       const effectiveQuota = num(r.effective_quota);
       const used = Number(r.used);
