@@ -97,6 +97,29 @@ export function createAgentApp(deps: {
   });
 
   app.use(mp.router());
+  // The marketplace's pushed events, before the body parser (the signature covers the raw bytes). agent-kit
+  // drops the user's cached tier and tells their open pages (GET /api/me/events); this agent keeps the user's
+  // knowledge bases whatever the plan (a cancellation deletes nothing), so it records what happened.
+  if (config.webhookSecrets.length)
+    app.use(
+      mp.webhooks({
+        secrets: config.webhookSecrets,
+        onEvent: (event, { userId }) => {
+          logger.info(
+            {
+              event: event.id,
+              type: event.type,
+              userId,
+              status: event.data.subscription?.status,
+              tier: event.data.subscription?.tier.name,
+            },
+            event.type === "subscription.canceled"
+              ? "marketplace event: subscription canceled (knowledge bases kept)"
+              : "marketplace event",
+          );
+        },
+      }),
+    );
   const documentLimit = Math.ceil(config.maxDocumentBytes * 1.1) + 1_024;
   app.use(
     "/api",

@@ -23,6 +23,20 @@ const EnvSchema = z.object({
   AGENT_ID: z.string().min(1, "required: the agent's id from its marketplace registration"),
   AGENT_SLUG: z.string().min(1, "required: the agent's slug"),
   AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  /**
+   * The marketplace webhook endpoint's signing secret(s) (`whsec_…`; during a rotation `next,previous`).
+   * Unset: no pushed events (POST /api/marketplace/webhooks and GET /api/me/events are not served).
+   */
+  MARKETPLACE_WEBHOOK_SECRET: z
+    .string()
+    .transform((v) =>
+      v
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().startsWith("whsec_", "each secret must start with whsec_")))
+    .optional(),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
@@ -78,6 +92,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     agentId: e.AGENT_ID,
     agentSlug: e.AGENT_SLUG,
     secret: e.AUTH_SECRET ?? dataDirSecret(dataDir),
+    /** Empty: the marketplace's events are not received. */
+    webhookSecrets: e.MARKETPLACE_WEBHOOK_SECRET ?? [],
     database: e.DATABASE_URL ? { url: e.DATABASE_URL } : { dataDir: `${dataDir}/pg` },
     webDist: resolve(e.WEB_DIST_DIR ?? `${REPO_ROOT}/apps/agent/web/dist`),
     maxDocumentBytes: e.MAX_DOCUMENT_BYTES,

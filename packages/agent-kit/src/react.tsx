@@ -14,6 +14,8 @@ export interface SessionUser {
 export interface TierInfo {
   tierName: string;
   status: string;
+  /** The marketplace subscription behind it (a paid plan canceled at its period end still says so here). */
+  subscription?: { cancelAtPeriodEnd: boolean; currentPeriodEnd: string | null };
 }
 export interface UsageInfo {
   metricSlug: string;
@@ -97,7 +99,7 @@ export function MarketplaceProvider(props: {
 export function useMarketplaceEvents(
   options: { enabled?: boolean; onEvent?: (event: import("./webhooks/events.ts").BrowserEvent) => void } = {},
 ) {
-  useMarketplaceEventsWith(useCtx().apiBase, options);
+  return useMarketplaceEventsWith(useCtx().apiBase, options);
 }
 
 /** The signed-in user (`GET /me`), or null when signed out. */
@@ -125,9 +127,14 @@ function returningFromCheckout() {
 /**
  * The live tier (`GET /api/me/tier`). Refetches on window focus; after a
  * checkout return it polls every 1.5 s for up to 15 s (CONTRACT.md §6) so a
- * webhook that lands late still shows up. A 402 is `{ subscriptionRequired }`.
+ * webhook that lands late still shows up. `checkoutPolling: false` switches
+ * that polling off (read on every tick, so it can change), e.g. while
+ * `useMarketplaceEvents()` is connected: the pushed event refreshes the tier.
+ * The first read after the return still bypasses the tier cache. A 402 is
+ * `{ subscriptionRequired }`.
  */
-export function useTier() {
+export function useTier(options: { checkoutPolling?: boolean } = {}) {
+  const checkoutPolling = options.checkoutPolling ?? true;
   const { request } = useCtx();
   const [pollUntil, setPollUntil] = useState(() =>
     returningFromCheckout() ? Date.now() + CHECKOUT_POLL.timeoutMs : 0,
@@ -136,7 +143,7 @@ export function useTier() {
     queryKey: ["agent-kit", "tier"],
     queryFn: () => request<TierInfo>(`/api/me/tier${pollUntil ? "?refresh=true" : ""}`),
     refetchOnWindowFocus: true,
-    refetchInterval: () => (Date.now() < pollUntil ? CHECKOUT_POLL.intervalMs : false),
+    refetchInterval: () => (checkoutPolling && Date.now() < pollUntil ? CHECKOUT_POLL.intervalMs : false),
   });
   useEffect(() => {
     if (!pollUntil) return;

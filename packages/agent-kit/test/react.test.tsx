@@ -37,9 +37,9 @@ afterEach(() => {
   hits.clear();
 });
 
-function Status() {
+function Status(props: { checkoutPolling?: boolean }) {
   const { user, isLoading } = useSession();
-  const { tier, subscriptionRequired, isFinalizing } = useTier();
+  const { tier, subscriptionRequired, isFinalizing } = useTier({ checkoutPolling: props.checkoutPolling });
   const { metrics } = useUsage();
   if (isLoading) return <p>loading</p>;
   return (
@@ -133,6 +133,28 @@ describe("agent-kit/react", () => {
     await screen.findByText("finalizing");
     await waitFor(() => expect(screen.getByText("tier: Pro")).toBeTruthy(), { timeout: 5_000 });
     expect(hits.get("/api/me/tier")).toBeGreaterThanOrEqual(2);
+    window.history.replaceState({}, "", "/");
+  });
+
+  it("checkoutPolling: false reads the tier once after a checkout return and does not poll", async () => {
+    window.history.replaceState({}, "", "/?checkout=done");
+    queues.set("/me", [
+      { status: 200, body: { id: "u1", email: "a@b.c", name: "Ada", marketplaceRole: "org_member" } },
+    ]);
+    queues.set("/api/me/tier", [
+      { status: 402, body: { error: "subscription_required", subscribe: true, upgradeUrl: "x" } },
+      { status: 200, body: { tierName: "Pro", status: "active" } },
+    ]);
+    render(
+      <MarketplaceProvider apiBase={base}>
+        <Status checkoutPolling={false} />
+      </MarketplaceProvider>,
+    );
+    await screen.findByText("finalizing");
+    // More than two polling intervals (1.5 s): a polling useTier would have asked again and shown Pro.
+    await new Promise((r) => setTimeout(r, 3_500));
+    expect(hits.get("/api/me/tier")).toBe(1);
+    expect(screen.getByText("tier: none")).toBeTruthy();
     window.history.replaceState({}, "", "/");
   });
 

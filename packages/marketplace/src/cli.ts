@@ -11,7 +11,7 @@ import { createClient } from "./clients/service.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { type Database, openDatabase } from "./db/database.ts";
 import { migrate } from "./db/migrate.ts";
-import { DEMO, seedDemo } from "./demo/seed.ts";
+import { DEMO, ensureDemoWebhook, seedDemo } from "./demo/seed.ts";
 import { dev } from "./dev.ts";
 import {
   createEndpoint,
@@ -104,8 +104,12 @@ async function serve(args: string[]) {
     const { agent } = await asOperator(() =>
       seedDemo(running.auth, running.database.db, { agentOrigin, devCheckout: running.config.devCheckout }),
     );
+    const webhook = await asOperator(() =>
+      ensureDemoWebhook(running.database.db, agent.id, agentOrigin, running.config.deployed),
+    );
     const lines = [
       `AGENT_ID=${agent.id}`,
+      `MARKETPLACE_WEBHOOK_SECRET=${webhook.secret}`,
       `AGENT_SLUG=${agent.slug}`,
       `OAUTH_CLIENT_ID=${agent.oauthClientId}`,
       "OAUTH_CLIENT_SECRET=",

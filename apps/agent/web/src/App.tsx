@@ -1,6 +1,7 @@
 import {
   type UpgradePayload,
   UpgradePrompt,
+  useMarketplaceEvents,
   useSession,
   useSignIn,
   useTier,
@@ -43,7 +44,11 @@ export function App() {
 }
 
 function Shell({ name, email }: { name: string; email: string }) {
-  const { tier, subscriptionRequired, isFinalizing } = useTier();
+  // Once, for the signed-in app: a pushed plan change refreshes tier and usage. While the stream is open
+  // the checkout-return polling is off (the event brings the new tier); without it (no webhook secret
+  // configured on the server) agent-kit's polling covers a late activation.
+  const { connected } = useMarketplaceEvents();
+  const { tier, subscriptionRequired, isFinalizing } = useTier({ checkoutPolling: !connected });
   useEffect(() => {
     if (!isFinalizing && new URLSearchParams(window.location.search).has("checkout"))
       window.history.replaceState({}, "", "/");
@@ -57,6 +62,13 @@ function Shell({ name, email }: { name: string; email: string }) {
         <span className="badge" data-testid="tier-badge">
           {tier ? tier.tierName : isFinalizing ? "Finalizing…" : "No plan"}
         </span>
+        {tier?.subscription?.cancelAtPeriodEnd ? (
+          <span className="muted" data-testid="plan-ends">
+            {tier.subscription.currentPeriodEnd
+              ? `ends ${new Date(tier.subscription.currentPeriodEnd).toLocaleDateString()}`
+              : "canceled"}
+          </span>
+        ) : null}
         <UserMenu name={name} email={email} />
       </header>
       <main className="layout">

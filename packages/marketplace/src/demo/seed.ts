@@ -1,8 +1,9 @@
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { Auth } from "../auth/auth.ts";
 import { applySpec } from "../catalog/spec.ts";
 import type { Db } from "../db/database.ts";
-import { pricingTiers, user } from "../db/schema.ts";
+import { pricingTiers, user, webhookEndpoints } from "../db/schema.ts";
+import { createEndpoint } from "../events/service.ts";
 import { activate, findLive } from "../subscriptions/service.ts";
 import { ensureAdmin, OPERATOR_HEADERS } from "../users/service.ts";
 
@@ -81,6 +82,24 @@ export async function seedDemo(auth: Auth, db: Db, opts: { agentOrigin: string; 
   if (!(await subscribeToFreeTier(db, demoUserId, agent.id)))
     throw new Error("the demo agent has no free tier");
   return { agent, adminId, demoUserId };
+}
+
+/**
+ * The demo agent's webhook endpoint (`<agentOrigin>/api/marketplace/webhooks`, agent-kit's default
+ * path), created unless it exists, and its current signing secret, which `serve --seed-demo` hands to
+ * the demo agent (MARKETPLACE_WEBHOOK_SECRET in the demo env file) so the demo receives events out of
+ * the box. Reads the stored secret instead of rotating: deliveries still pending from a previous run
+ * keep verifying. Only for the local demo; real agents get their secret once (API, CLI). Idempotent.
+ */
+export async function ensureDemoWebhook(db: Db, agentId: string, agentOrigin: string, deployed: boolean) {
+  const url = `${agentOrigin}/api/marketplace/webhooks`;
+  const [found] = await db
+    .select({ secret: webhookEndpoints.secret })
+    .from(webhookEndpoints)
+    .where(and(eq(webhookEndpoints.agentId, agentId), eq(webhookEndpoints.url, url)));
+  if (found) return { url, secret: found.secret };
+  const created = await createEndpoint(db, agentId, { url, description: "demo agent (npm start)" }, deployed);
+  return { url, secret: created.secret };
 }
 
 /** The demo admin and demo user (DEMO), created unless they exist. Idempotent. */
