@@ -18,6 +18,12 @@ const HOLIDAYS = [
   "Carry-over: up to five unused days move to the next year.",
 ].join("\n\n");
 
+/**
+ * States that are about what is on screen (a modal dialog over the page, a prompt at the composer): a viewport
+ * screenshot, since a full-page one shows the overlay starting halfway down a tall page. Others are full-page.
+ */
+const ON_SCREEN = new Set(["quota-at-composer", "citation-viewer", "document-viewer"]);
+
 const WIDTHS = [
   { name: "desktop", width: 1280, height: 900 },
   { name: "phone", width: 390, height: 844 },
@@ -44,7 +50,7 @@ describe.skipIf(!runBrowser)("the reference agent's UX in a real browser", () =>
     const shot = (state: string) =>
       page.screenshot({
         path: `${SHOTS}agent-${name}-${state}.png`,
-        fullPage: state !== "quota-at-composer",
+        fullPage: !ON_SCREEN.has(state),
       });
     /** No sideways scrolling, in whatever state the page is. */
     const noSidewaysScroll = async () =>
@@ -274,8 +280,32 @@ describe.skipIf(!runBrowser)("the reference agent's UX in a real browser", () =>
       await page.keyboard.press("Escape");
       await page.getByRole("region", { name: "Account" }).waitFor({ state: "hidden" });
 
+      // A failed sign-out (server error, or no network) is said by the menu, and the user stays signed in.
+      await page.route("**/api/auth/sign-out**", (route) =>
+        route.request().url().includes("marketplace=true")
+          ? route.abort("failed")
+          : route.fulfill({ status: 500, json: { error: "internal" } }),
+      );
       await openMenu();
-      await page.getByRole("button", { name: "Sign out", exact: true }).click();
+      const menu = page.getByRole("region", { name: "Account" });
+      for (const [button, why] of [
+        ["Sign out", "the agent answered 500"],
+        ["Sign out of the marketplace too", "the agent could not be reached"],
+      ]) {
+        await menu.getByRole("button", { name: button, exact: true }).click();
+        await menu
+          .getByRole("alert")
+          .filter({ hasText: `Signing out failed: ${why}.` })
+          .waitFor();
+        expect(await menu.getByRole("button", { name: button, exact: true }).isEnabled()).toBe(true);
+        expect(await page.getByTestId("tier-badge").textContent()).toBe("Free");
+      }
+      await noSidewaysScroll();
+      await shot("sign-out-failed");
+      await page.unroute("**/api/auth/sign-out**");
+      expect(errors).toEqual([]); // no unhandled rejection
+
+      await menu.getByRole("button", { name: "Sign out", exact: true }).click();
       await page.getByRole("button", { name: "Sign in with the marketplace" }).click();
       // The marketplace session is still there: back in without a password.
       await page.waitForURL(`${stack.agentUrl}/**`);

@@ -1,4 +1,4 @@
-import { useSignOut } from "@amp/agent-kit/react";
+import { AgentApiError, useSignOut } from "@amp/agent-kit/react";
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useId, useRef, useState } from "react";
 import { api } from "../api.ts";
@@ -24,6 +24,7 @@ export function usePlanLinks() {
 export function UserMenu({ name, email }: { name: string; email: string }) {
   const [open, setOpen] = useState(false);
   const [busy, setBusy] = useState(false);
+  const [failure, setFailure] = useState<string | null>(null);
   const signOut = useSignOut();
   const links = usePlanLinks();
   const panelId = useId();
@@ -49,10 +50,17 @@ export function UserMenu({ name, email }: { name: string; email: string }) {
     };
   }, [open]);
 
+  // A failed sign-out is said in the panel (the session is still there, so trying again is safe);
+  // nothing is rethrown, so the browser records no unhandled rejection.
   const out = async (marketplace: boolean) => {
     setBusy(true);
+    setFailure(null);
     try {
       await signOut({ marketplace });
+    } catch (err) {
+      const why =
+        err instanceof AgentApiError ? `the agent answered ${err.status}` : "the agent could not be reached";
+      setFailure(`Signing out failed: ${why}. You are still signed in; please try again.`);
     } finally {
       setBusy(false);
     }
@@ -65,7 +73,10 @@ export function UserMenu({ name, email }: { name: string; email: string }) {
         type="button"
         aria-expanded={open}
         aria-controls={panelId}
-        onClick={() => setOpen((v) => !v)}
+        onClick={() => {
+          setOpen((v) => !v);
+          setFailure(null);
+        }}
       >
         <span className="who">{name}</span> <span aria-hidden="true">▾</span>
         <span className="sr-only"> — account menu</span>
@@ -86,6 +97,11 @@ export function UserMenu({ name, email }: { name: string; email: string }) {
           <button type="button" disabled={busy} onClick={() => void out(true)}>
             Sign out of the marketplace too
           </button>
+          {failure ? (
+            <p role="alert" className="small">
+              {failure}
+            </p>
+          ) : null}
         </section>
       ) : null}
     </div>
