@@ -15,13 +15,11 @@ import {
   UpdateMetricBodySchema,
   UpdatePricingTierBodySchema,
 } from "@amp/contract";
-import { eq } from "drizzle-orm";
 import type { Context } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app-env.ts";
 import { isAdmin } from "../auth/principal.ts";
 import type { Db } from "../db/database.ts";
-import { user } from "../db/schema.ts";
 import { ApiError } from "../http/api-error.ts";
 import { ok } from "../http/envelope.ts";
 import { apiRouter, declare, pathParams } from "../http/route.ts";
@@ -40,6 +38,7 @@ import {
   updateTier,
 } from "../pricing/service.ts";
 import { type CheckoutDeps, checkout } from "../subscriptions/service.ts";
+import { checkoutUser } from "../users/service.ts";
 import {
   createAgent,
   deactivateAgent,
@@ -308,23 +307,10 @@ export function catalogRoutes(deps: CatalogDeps) {
       errors: [404, 409, 422, 503],
     }),
     async (c) => {
-      const principal = c.get("principal")!;
-      const [me] = await db
-        .select({ email: user.email })
-        .from(user)
-        .where(eq(user.id, principal.userId))
-        .limit(1);
-      if (!me) throw new ApiError("UNAUTHORIZED", "The user no longer exists.");
+      const me = await checkoutUser(db, c.get("principal")!.userId);
       const { agentId, tierId } = c.req.valid("param");
       const { returnUrl } = c.req.valid("json");
-      const result = await checkout(
-        db,
-        deps.checkout,
-        { id: principal.userId, email: me.email },
-        agentId,
-        tierId,
-        returnUrl,
-      );
+      const result = await checkout(db, deps.checkout, me, agentId, tierId, returnUrl);
       return ok(c, result, result.status === "active" ? 201 : 200);
     },
   );

@@ -5,13 +5,11 @@ import {
   GrantAddonBodySchema,
   SubscriptionDtoSchema,
 } from "@amp/contract";
-import { eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../db/database.ts";
-import { user } from "../db/schema.ts";
-import { ApiError } from "../http/api-error.ts";
 import { ok } from "../http/envelope.ts";
 import { apiRouter, declare, pathParams } from "../http/route.ts";
+import { checkoutUser } from "../users/service.ts";
 import { cancelSubscription, changePlan, resumeSubscription } from "./plan-changes.ts";
 import {
   type CheckoutDeps,
@@ -95,17 +93,11 @@ export function mySubscriptionRoutes(db: Db, checkoutDeps: CheckoutDeps) {
       errors: [404, 409, 422, 503],
     }),
     async (c) => {
-      const principal = c.get("principal")!;
-      const [me] = await db
-        .select({ email: user.email })
-        .from(user)
-        .where(eq(user.id, principal.userId))
-        .limit(1);
-      if (!me) throw new ApiError("UNAUTHORIZED", "The user no longer exists.");
+      const me = await checkoutUser(db, c.get("principal")!.userId);
       const result = await changePlan(
         db,
         checkoutDeps,
-        { id: principal.userId, email: me.email },
+        me,
         c.req.valid("param").agentId,
         c.req.valid("json"),
       );

@@ -3,9 +3,17 @@ import { recordAudit } from "../audit/log.ts";
 import { type Auth, CLIENT_IP_HEADER } from "../auth/auth.ts";
 import type { Db } from "../db/database.ts";
 import { interactions, user } from "../db/schema.ts";
+import { ApiError } from "../http/api-error.ts";
 
 /** Operator actions (CLI, seeding) come from this machine; naming it keeps the rate limiter out of the shared bucket. */
 export const OPERATOR_HEADERS = new Headers({ [CLIENT_IP_HEADER]: "127.0.0.1" });
+
+/** The signed-in caller as checkout needs it (Stripe's customer email); 401 if the account is gone. */
+export async function checkoutUser(db: Db, userId: string): Promise<{ id: string; email: string }> {
+  const [me] = await db.select({ email: user.email }).from(user).where(eq(user.id, userId)).limit(1);
+  if (!me) throw new ApiError("UNAUTHORIZED", "The user no longer exists.");
+  return { id: userId, email: me.email };
+}
 
 /** Records the contract's `user_signup` interaction for a new user. */
 export async function recordSignup(db: Db, created: { id: string; email: string }) {
