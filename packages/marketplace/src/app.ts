@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import type { Logger } from "pino";
@@ -21,6 +20,7 @@ import type { Database } from "./db/database.ts";
 import { EventDelivery } from "./events/delivery.ts";
 import { eventRoutes } from "./events/routes.ts";
 import { accessLog } from "./http/access-log.ts";
+import { bodyLimit } from "./http/body-limit.ts";
 import { clientAddressMiddleware } from "./http/client-address.ts";
 import { ok } from "./http/envelope.ts";
 import { errorResponse, onError } from "./http/on-error.ts";

@@ -155,6 +155,23 @@ describe("JSON bodies", () => {
   it("an oversized body is 413 in the envelope", async () => {
     await expectError(await post(JSON.stringify({ name: "x".repeat(10_000) })), 413, "BAD_REQUEST");
   });
+
+  it("a chunked body (no Content-Length) is held to the same limit, and one within it is applied", async () => {
+    const chunked = (body: string) =>
+      member.browser.fetch("/me", {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "transfer-encoding": "chunked",
+          accept: "application/json",
+          origin: new URL(t.url).origin,
+        },
+        body,
+      });
+    await expectError(await chunked(JSON.stringify({ name: "x".repeat(10_000) })), 413, "BAD_REQUEST");
+    const response = await chunked(JSON.stringify({ name: "Chunked Member" }));
+    expect(MeEnvelope.parse(await response.json()).data.name).toBe("Chunked Member");
+  });
 });
 
 describe("accounts and logs", () => {
