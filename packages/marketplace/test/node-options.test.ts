@@ -15,9 +15,12 @@ describe("the marketplace's Node flags", () => {
       expect(readFileSync(new URL(file, root), "utf8")).toContain("NODE_OPTIONS: marketplaceNodeOptions()");
   });
 
-  it("keeps an operator's own NODE_OPTIONS", () => {
+  it("keeps an operator's own NODE_OPTIONS, after ours so that a flag given twice takes the operator's value", () => {
     expect(marketplaceNodeOptions("--enable-source-maps")).toBe(
-      `--enable-source-maps ${MARKETPLACE_NODE_FLAGS}`,
+      `${MARKETPLACE_NODE_FLAGS} --enable-source-maps`,
+    );
+    expect(marketplaceNodeOptions("--max-semi-space-size=32").split(" ").at(-1)).toBe(
+      "--max-semi-space-size=32",
     );
     expect(marketplaceNodeOptions(undefined)).toBe(MARKETPLACE_NODE_FLAGS);
   });
