@@ -1,13 +1,16 @@
-// The agent side of the benchmarks: agent-kit's Express adapter with the same endpoint charged and uncharged.
+// The agent side of the benchmarks: agent-kit's Express adapter with the same endpoint charged and uncharged,
+// its storage on PostgreSQL (AGENT_DATABASE_URL).
 import { createServer } from "node:http";
 import { createAgentKit } from "@amp/agent-kit";
 import { expressAdapter } from "@amp/agent-kit/express";
-import { pgliteStorage } from "@amp/agent-kit/pglite";
-import { PGlite } from "@electric-sql/pglite";
+import { postgresStorage } from "@amp/agent-kit/postgres";
 import express from "express";
+import pg from "pg";
 
 const env = process.env as Record<string, string>;
-const pglite = await PGlite.create(env.AGENT_DATA_DIR!);
+// The agent's own database on the same PostgreSQL server as the marketplace's (issue 13 measures both
+// servers on PostgreSQL; PGlite runs one statement at a time and never returns its WebAssembly memory).
+const pool = new pg.Pool({ connectionString: env.AGENT_DATABASE_URL!, max: 10 });
 const kit = await createAgentKit({
   marketplaceUrl: env.MARKETPLACE_API_URL!,
   allowInsecureMarketplace: true,
@@ -16,7 +19,7 @@ const kit = await createAgentKit({
   clientId: env.OAUTH_CLIENT_ID!,
   baseURL: env.BACKEND_URL!,
   secret: "bench-agent-secret-0123456789abcdefghij",
-  storage: pgliteStorage(pglite),
+  storage: postgresStorage(pool),
   // Every bench user signs in from 127.0.0.1: the per-address callback limit would stop the spread run's 1,000.
   callbackRateLimit: { max: 1_000_000, windowSeconds: 60 },
 });

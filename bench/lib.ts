@@ -13,6 +13,8 @@ export interface LoadResult {
   rps: number;
   p50: number;
   p99: number;
+  /** Mean latency in ms, to the hundredth (p50 and p99 are whole milliseconds). */
+  mean: number;
   errors: number;
   non2xx: number;
   ok: number;
@@ -48,6 +50,7 @@ export async function load(opts: {
     rps: Math.round(result.requests.average),
     p50: result.latency.p50,
     p99: result.latency.p99,
+    mean: Math.round(result.latency.mean * 100) / 100,
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
     ok: result["2xx"],

@@ -64,7 +64,7 @@ export async function withPostgresDatabase<T>(fn: (url: string) => Promise<T>): 
 }
 
 /** Scenario 1: consume through the whole marketplace stack, spread over USERS users and on one hot row. */
-async function consumeScenario(
+export async function consumeScenario(
   backend: "postgres" | "pglite",
   target: { url: string } | { dataDir: string },
 ) {
@@ -140,8 +140,11 @@ async function honoBaseline() {
   return out as Record<number, Awaited<ReturnType<typeof load>>>;
 }
 
-/** Scenarios 2–4 and 6 (agent): chargeable overhead, tier reads, sign-in round trip, RSS. */
-export async function agentScenarios(databaseUrl: string) {
+/**
+ * Scenarios 2–4 and 6 (agent): chargeable overhead, tier reads, sign-in round trip, RSS. The marketplace and
+ * the agent each get a database of their own on the PostgreSQL server.
+ */
+export async function agentScenarios(databaseUrl: string, agentDatabaseUrl: string) {
   const dataDir = mkdtempSync(join(tmpdir(), "amp-bench-agent-"));
   const demoEnvFile = join(dataDir, "demo.env");
   const mp = startProcess(
@@ -180,7 +183,7 @@ export async function agentScenarios(databaseUrl: string) {
 
   const agent = startProcess(["bench/agent-server.ts"], {
     ...demoEnv,
-    AGENT_DATA_DIR: join(dataDir, "agent"),
+    AGENT_DATABASE_URL: agentDatabaseUrl,
     AGENT_PORT: String(AGENT_PORT),
     MARKETPLACE_API_URL: `http://localhost:${MP_PORT}`,
     BACKEND_URL: `http://localhost:${AGENT_PORT}`,
@@ -262,10 +265,10 @@ export async function agentScenarios(databaseUrl: string) {
   const freeTier = tiers.find((t) => t.isFree)!.id;
   const spreadCookies = await spreadSessions(databaseUrl, demoEnv.AGENT_ID!, freeTier);
   const spreadHeaders = () => ({ cookie: spreadCookies[Math.floor(Math.random() * spreadCookies.length)]! });
-  const spreadRun = (path: string, seconds: number) =>
+  const spreadRun = (path: string, seconds: number, connections = 32) =>
     load({
       url: `http://127.0.0.1:${AGENT_PORT}${path}`,
-      connections: 32,
+      connections,
       seconds,
       method: "POST",
       headers: { "content-type": "application/json", origin: `http://localhost:${AGENT_PORT}` },
@@ -278,6 +281,14 @@ export async function agentScenarios(databaseUrl: string) {
   };
   log(
     `agent spread over ${spreadCookies.length} users: plain ${spread.plain.rps} req/s p50 ${spread.plain.p50}; chargeable ${spread.charged.rps} req/s p50 ${spread.charged.p50} (non-2xx ${spread.charged.non2xx + spread.plain.non2xx})`,
+  );
+  // The same pair one request at a time: what a charge costs when neither server is saturated.
+  const unloaded = {
+    plain: await spreadRun("/api/plain", SECONDS, 1),
+    charged: await spreadRun("/api/chat", SECONDS, 1),
+  };
+  log(
+    `agent spread, one connection: plain p50 ${unloaded.plain.p50} ms; chargeable p50 ${unloaded.charged.p50} ms`,
   );
 
   const rounds: number[] = [];
@@ -294,7 +305,7 @@ export async function agentScenarios(databaseUrl: string) {
   return {
     plain,
     charged,
-    spread: { users: spreadCookies.length, ...spread },
+    spread: { users: spreadCookies.length, ...spread, unloaded },
     tier,
     signIn: { p50: round(percentile(rounds, 50)), p99: round(percentile(rounds, 99)) },
     rss,
@@ -463,11 +474,13 @@ async function main() {
   );
   for (const c of CONNECTIONS) rows.push(`| ${c} | ${fmt(hono[c]!)} |`);
 
-  const agent = await withPostgresDatabase(agentScenarios);
+  const agent = await withPostgresDatabase((marketplaceUrl) =>
+    withPostgresDatabase((agentUrl) => agentScenarios(marketplaceUrl, agentUrl)),
+  );
   results.agent = agent;
   rows.push(
     "",
-    "### 2–4, 6. Agent (Express + agent-kit; marketplace on PostgreSQL), 32 connections; one user unless stated",
+    "### 2–4, 6. Agent (Express + agent-kit; the agent's storage and the marketplace on PostgreSQL), 32 connections; one user unless stated",
     "",
     "| scenario | req/s | p50 ms | p99 ms |",
     "|---|---|---|---|",
@@ -475,10 +488,12 @@ async function main() {
     `| with \`chargeable("messages")\` | ${fmt(agent.charged)} |`,
     `| same endpoint without \`chargeable()\`, ${agent.spread.users.toLocaleString("en")} users with their own sessions | ${fmt(agent.spread.plain)} |`,
     `| with \`chargeable("messages")\`, ${agent.spread.users.toLocaleString("en")} users | ${fmt(agent.spread.charged)} |`,
+    `| same endpoint without \`chargeable()\`, ${agent.spread.users.toLocaleString("en")} users, one connection (neither server saturated) | ${fmt(agent.spread.unloaded.plain)} |`,
+    `| with \`chargeable("messages")\`, ${agent.spread.users.toLocaleString("en")} users, one connection | ${fmt(agent.spread.unloaded.charged)} |`,
     `| \`GET /api/me/tier\`, warm cache | ${fmt(agent.tier)} |`,
     `| sign-in round trip (authorize → callback → session), sequential | — | ${agent.signIn.p50} | ${agent.signIn.p99} |`,
     "",
-    `chargeable adds ${round(agent.spread.charged.p50 - agent.spread.plain.p50)} ms at p50 over ${agent.spread.users.toLocaleString("en")} users (goal ≤ 2 ms) and keeps ${Math.round((agent.spread.charged.rps / agent.spread.plain.rps) * 100)} % of the throughput; with one user (hot: every charge on one counter row) ${round(agent.charged.p50 - agent.plain.p50)} ms and ${Math.round((agent.charged.rps / agent.plain.rps) * 100)} %. RSS: marketplace ${agent.rss.marketplace} MB, agent ${agent.rss.agent} MB.`,
+    `chargeable adds ${round(agent.spread.charged.p50 - agent.spread.plain.p50)} ms at p50 over ${agent.spread.users.toLocaleString("en")} users (goal ≤ 2 ms) and keeps ${Math.round((agent.spread.charged.rps / agent.spread.plain.rps) * 100)} % of the throughput; with one user (hot: every charge on one counter row) ${round(agent.charged.p50 - agent.plain.p50)} ms and ${Math.round((agent.charged.rps / agent.plain.rps) * 100)} %. One request at a time (no queueing at the marketplace), a charge adds ${round(agent.spread.unloaded.charged.mean - agent.spread.unloaded.plain.mean)} ms (mean latency). RSS: marketplace ${agent.rss.marketplace} MB, agent ${agent.rss.agent} MB.`,
   );
 
   const cold = await coldStart();
