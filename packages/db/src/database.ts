@@ -48,6 +48,14 @@ export interface PoolStats {
   max: number;
 }
 
+/**
+ * PGlite's own start parameters, plus a 16 MB buffer pool instead of PostgreSQL's 128 MB: the pool lives in the
+ * process's WebAssembly memory, and an embedded database reads through the operating system's file cache anyway.
+ * Measured on the demo's data directory: RSS after opening and 2,000 queries 361 → 220–233 MB per process
+ * (issue 13). Passed as `-c` on the command line, so no postgresql.conf is rewritten.
+ */
+const PGLITE_START_PARAMS = [...PGlite.defaultStartParams, "-c", "shared_buffers=16MB"];
+
 export type DatabaseTarget = { url: string } | { dataDir: string } | { memory: true };
 
 /** Opens PGlite (a data directory, or in memory) or a node-postgres pool. */
@@ -58,7 +66,10 @@ export async function connect(target: DatabaseTarget, opts: { poolSize?: number 
   const unlock = "dataDir" in target ? lockDataDir(target.dataDir) : () => {};
   let pglite: PGlite;
   try {
-    pglite = await PGlite.create("dataDir" in target ? { dataDir: target.dataDir } : {});
+    pglite = await PGlite.create({
+      ...("dataDir" in target ? { dataDir: target.dataDir } : {}),
+      startParams: PGLITE_START_PARAMS,
+    });
   } catch (error) {
     unlock();
     throw error;
