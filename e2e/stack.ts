@@ -1,9 +1,12 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { type Browser, chromium } from "playwright-core";
+
+const run = promisify(execFile);
 
 export const CHROMIUM = "/usr/bin/chromium";
 export const hasChromium = existsSync(CHROMIUM);
@@ -56,6 +59,22 @@ export async function startStack(
     agentUrl,
     marketplaceUrl: `http://localhost:${marketplacePort}`,
     output,
+    /** Resident memory (MB) of each server in the stack, by its entry script (marketplace, agent). */
+    async rss(): Promise<Record<string, number>> {
+      const { stdout } = await run("ps", ["-o", "rss=,args=", "-g", String(child.pid)]);
+      const out: Record<string, number> = {};
+      for (const line of stdout.trim().split("\n")) {
+        const [, kb, args] = line.trim().match(/^(\d+)\s+(.*)$/) ?? [];
+        // The node processes tsx starts (tsx's own wrapper process is small and holds no server).
+        const server = args?.includes("marketplace/src/cli.ts")
+          ? "marketplace"
+          : args?.includes("apps/agent/server/main.ts")
+            ? "agent"
+            : undefined;
+        if (server) out[server] = Math.max(out[server] ?? 0, Math.round(Number(kb) / 1024));
+      }
+      return out;
+    },
     async stop() {
       if (child.pid) process.kill(-child.pid, "SIGTERM");
       await new Promise((r) => (child.exitCode !== null ? r(null) : child.once("exit", r)));
