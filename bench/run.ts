@@ -12,7 +12,7 @@ import { pathToFileURL } from "node:url";
 import pg from "pg";
 import { openDatabase } from "../packages/marketplace/src/db/database.ts";
 import { migrate } from "../packages/marketplace/src/db/migrate.ts";
-import { marketplaceNodeOptions } from "../packages/marketplace/src/node-options.ts";
+import { serverNodeOptions } from "../packages/marketplace/src/node-options.ts";
 import { Browser } from "../packages/marketplace/test/support/oauth.ts";
 import {
   load,
@@ -73,7 +73,7 @@ export async function consumeScenario(
   const { agent, tokens } = await seedBench(seedDb, `http://localhost:${AGENT_PORT}`);
   if (backend === "pglite") await seedDb.close();
   const server = startProcess(["packages/marketplace/src/cli.ts", "serve"], {
-    NODE_OPTIONS: marketplaceNodeOptions(),
+    NODE_OPTIONS: serverNodeOptions(),
     MARKETPLACE_PORT: String(MP_PORT),
     RATE_LIMIT: "off",
     ...("url" in target
@@ -158,7 +158,7 @@ export async function agentScenarios(databaseUrl: string, agentDatabaseUrl: stri
       demoEnvFile,
     ],
     {
-      NODE_OPTIONS: marketplaceNodeOptions(),
+      NODE_OPTIONS: serverNodeOptions(),
       MARKETPLACE_PORT: String(MP_PORT),
       RATE_LIMIT: "off",
       DEV_CHECKOUT: "on",
@@ -183,6 +183,7 @@ export async function agentScenarios(databaseUrl: string, agentDatabaseUrl: stri
 
   const agent = startProcess(["bench/agent-server.ts"], {
     ...demoEnv,
+    NODE_OPTIONS: serverNodeOptions(),
     AGENT_DATABASE_URL: agentDatabaseUrl,
     AGENT_PORT: String(AGENT_PORT),
     MARKETPLACE_API_URL: `http://localhost:${MP_PORT}`,

@@ -17,7 +17,9 @@ COPY apps apps
 RUN node_modules/.bin/vite build apps/agent/web
 
 FROM node:24-slim
-ENV NODE_ENV=production AGENT_HOST=0.0.0.0 AGENT_PORT=3001
+# NODE_OPTIONS: SERVER_NODE_FLAGS in packages/marketplace/src/node-options.ts (a 16 MB young generation).
+ENV NODE_ENV=production AGENT_HOST=0.0.0.0 AGENT_PORT=3001 \
+    NODE_OPTIONS=--max-semi-space-size=16
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/package.json ./

@@ -25,7 +25,7 @@ RUN npm run pack:sdk
 
 # 2. Install the tarballs like any consumer would: plain JavaScript, public npm dependencies only.
 FROM node:24-slim
-# NODE_OPTIONS: packages/marketplace/src/node-options.ts (a 16 MB young generation: ~100 MB less RSS under load).
+# NODE_OPTIONS: SERVER_NODE_FLAGS in packages/marketplace/src/node-options.ts (a 16 MB young generation: ~100 MB less RSS under load).
 ENV NODE_ENV=production MARKETPLACE_HOST=0.0.0.0 MARKETPLACE_PORT=4000 MARKETPLACE_DATA_DIR=/data \
     NODE_OPTIONS=--max-semi-space-size=16
 WORKDIR /app

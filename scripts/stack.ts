@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { createServer } from "node:http";
 import { extname, join, normalize, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { marketplaceNodeOptions } from "../packages/marketplace/src/node-options.ts";
+import { serverNodeOptions } from "../packages/marketplace/src/node-options.ts";
 
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const BIN = join(ROOT, "node_modules/.bin");
@@ -207,7 +207,7 @@ async function main() {
     {
       MARKETPLACE_PORT: String(marketplacePort),
       MARKETPLACE_DATA_DIR: join(dataDir, "marketplace"),
-      NODE_OPTIONS: marketplaceNodeOptions(),
+      NODE_OPTIONS: serverNodeOptions(),
       // The local demo buys Pro without Stripe; the marketplace refuses this behind https or in production.
       DEV_CHECKOUT: process.env.DEV_CHECKOUT ?? "on",
       ...(marketplaceUiOrigin ? { MARKETPLACE_UI_ORIGIN: marketplaceUiOrigin } : {}),
@@ -221,6 +221,7 @@ async function main() {
     ...readEnvFile(demoEnvFile),
     AGENT_PORT: String(agentPort),
     AGENT_DATA_DIR: join(dataDir, "agent"),
+    NODE_OPTIONS: serverNodeOptions(),
     MARKETPLACE_API_URL: marketplaceUrl,
     BACKEND_URL: publicAgentUrl,
     ...(frontendOrigin ? { FRONTEND_ORIGIN: frontendOrigin } : {}),
