@@ -40,9 +40,11 @@ export async function startStack(
       MARKETPLACE_PORT: String(marketplacePort),
       AGENT_PORT: String(agentPort),
       LOG_LEVEL: "warn",
+      // The stack stops when this process's end of the pipe closes, should the test worker die before stop().
+      STACK_STOP_ON_STDIN_END: "1",
       ...opts.env,
     },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ["pipe", "pipe", "pipe"],
     detached: true,
   });
   child.stdout!.on("data", (c) => output.push(String(c)));
@@ -59,6 +61,12 @@ export async function startStack(
     agentUrl,
     marketplaceUrl: `http://localhost:${marketplacePort}`,
     output,
+    /** Closes the stack's stdin as the death of this process would; resolves when the stack has exited. */
+    async orphan() {
+      child.stdin!.destroy();
+      await new Promise((r) => (child.exitCode !== null ? r(null) : child.once("exit", r)));
+      rmSync(dataDir, { recursive: true, force: true });
+    },
     /** Resident memory (MB) of each server in the stack, by its entry script (marketplace, agent). */
     async rss(): Promise<Record<string, number>> {
       const { stdout } = await run("ps", ["-o", "rss=,args=", "-g", String(child.pid)]);

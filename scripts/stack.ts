@@ -174,6 +174,12 @@ function readEnvFile(file: string): Record<string, string> {
 async function main() {
   process.once("SIGINT", () => void stop(0));
   process.once("SIGTERM", () => void stop(0));
+  // Started by a test harness with a pipe on stdin: when that parent is gone (even killed with SIGKILL, which
+  // sends no signal here), the pipe closes and the servers stop with it instead of outliving the test run.
+  if (process.env.STACK_STOP_ON_STDIN_END === "1") {
+    process.stdin.once("close", () => void stop(0));
+    process.stdin.resume();
+  }
   mkdirSync(dataDir, { recursive: true });
   const started = performance.now();
   // One build at a time (two cores); the marketplace serves its app as soon as the build lands.
