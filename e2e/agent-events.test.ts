@@ -1,6 +1,6 @@
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, runBrowser, startStack } from "./stack.ts";
+import type { BrowserContext, Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { browserStack, runBrowser } from "./stack.ts";
 
 /**
  * Issue 14 end to end: `npm start` registers the demo agent's webhook endpoint and hands its secret to the
@@ -15,16 +15,7 @@ const ADMIN = { email: "admin@example.com", password: "admin-password" };
 const WITHIN_MS = 1_000;
 
 describe.skipIf(!runBrowser)("marketplace events reach the open agent page (npm start + Chromium)", () => {
-  let stack: Awaited<ReturnType<typeof startStack>>;
-  let browser: Browser;
-  beforeAll(async () => {
-    stack = await startStack();
-    browser = await launchChromium();
-  }, 240_000);
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
+  const e2e = browserStack();
 
   /** A marketplace API call from a signed-in marketplace page (same origin, its cookie, the envelope's data). */
   const call = <T>(page: Page, method: string, path: string, body?: unknown) =>
@@ -46,34 +37,34 @@ describe.skipIf(!runBrowser)("marketplace events reach the open agent page (npm 
 
   async function marketplaceSignIn(context: BrowserContext, who: typeof USER) {
     const page = await context.newPage();
-    await page.goto(`${stack.marketplaceUrl}/sign-in?next=${encodeURIComponent("/account")}`);
+    await page.goto(`${e2e.stack.marketplaceUrl}/sign-in?next=${encodeURIComponent("/account")}`);
     await page.getByLabel("Email").fill(who.email);
     await page.getByLabel("Password").fill(who.password);
     await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForURL(`${stack.marketplaceUrl}/account**`);
+    await page.waitForURL(`${e2e.stack.marketplaceUrl}/account**`);
     return page;
   }
 
   it("upgrade, cancellation and addon show on the open agent page within a second, without reload", {
     timeout: 180_000,
   }, async () => {
-    const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+    const context = await e2e.browser.newContext({ viewport: { width: 1200, height: 900 } });
     // The agent tab: signed in through the marketplace, on Free, with its event stream open.
     const agent = await context.newPage();
     const errors: string[] = [];
     agent.on("pageerror", (e) => errors.push(String(e)));
     let loads = 0;
     agent.on("load", () => loads++);
-    const stream = agent.waitForResponse((r) => r.url() === `${stack.agentUrl}/api/me/events`, {
+    const stream = agent.waitForResponse((r) => r.url() === `${e2e.stack.agentUrl}/api/me/events`, {
       timeout: 60_000,
     });
-    await agent.goto(stack.agentUrl);
+    await agent.goto(e2e.stack.agentUrl);
     await agent.getByRole("button", { name: "Sign in with the marketplace" }).click();
-    await agent.waitForURL(`${stack.marketplaceUrl}/sign-in**`);
+    await agent.waitForURL(`${e2e.stack.marketplaceUrl}/sign-in**`);
     await agent.getByLabel("Email").fill(USER.email);
     await agent.getByLabel("Password").fill(USER.password);
     await agent.getByRole("button", { name: "Sign in" }).click();
-    await agent.waitForURL(`${stack.agentUrl}/**`);
+    await agent.waitForURL(`${e2e.stack.agentUrl}/**`);
     await expect.poll(() => agent.getByTestId("tier-badge").textContent()).toBe("Free");
     await expect.poll(() => agent.getByTestId("meter-messages").getAttribute("max")).toBe("20");
     // The stream is connected before anything changes (the agent serves it only with webhooks mounted).
@@ -82,13 +73,13 @@ describe.skipIf(!runBrowser)("marketplace events reach the open agent page (npm 
 
     // 1. Upgrade through the development checkout in another tab (same browser: the marketplace session).
     const shop = await context.newPage();
-    await shop.goto(`${stack.marketplaceUrl}/pricing/kb-assistant`);
+    await shop.goto(`${e2e.stack.marketplaceUrl}/pricing/kb-assistant`);
     const pro = shop.getByRole("article", { name: "Pro plan" });
     await pro.getByRole("button", { name: "Upgrade" }).click();
     await shop.getByText("Development checkout").waitFor();
     // The marketplace's answer to the confirmation (a redirect back to the agent, the subscription committed).
     const confirmed = shop.waitForResponse(
-      (r) => r.request().method() === "POST" && r.url() === `${stack.marketplaceUrl}/dev-checkout`,
+      (r) => r.request().method() === "POST" && r.url() === `${e2e.stack.marketplaceUrl}/dev-checkout`,
     );
     await shop.getByRole("button", { name: "Confirm (no charge)" }).click();
     expect((await confirmed).status()).toBeLessThan(400);
@@ -109,7 +100,7 @@ describe.skipIf(!runBrowser)("marketplace events reach the open agent page (npm 
     expect(await agent.getByTestId("tier-badge").textContent()).toBe("Pro");
 
     // 3. A platform admin grants 50 questions (admin API): the meter's allowance grows.
-    const admin = await marketplaceSignIn(await browser.newContext(), ADMIN);
+    const admin = await marketplaceSignIn(await e2e.browser.newContext(), ADMIN);
     await call(admin, "POST", `/admin/subscriptions/${subscriptionId}/addons`, {
       metricSlug: "messages",
       amount: 50,

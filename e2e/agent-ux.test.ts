@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, runBrowser, startStack } from "./stack.ts";
+import { browserStack, runBrowser } from "./stack.ts";
 
 /** The reference agent's UX (issue 12 item 3) in Chromium against `npm start`, at a desktop and a phone width. */
 const SHOTS = new URL("../docs/screenshots/", import.meta.url).pathname;
@@ -30,17 +30,7 @@ const WIDTHS = [
 ] as const;
 
 describe.skipIf(!runBrowser)("the reference agent's UX in a real browser", () => {
-  let stack: Awaited<ReturnType<typeof startStack>>;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    stack = await startStack();
-    browser = await launchChromium();
-  }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
+  const e2e = browserStack(() => ({}), 120_000);
 
   describe.each(WIDTHS)("at $width px ($name)", ({ name, width, height }) => {
     let context: BrowserContext;
@@ -63,12 +53,12 @@ describe.skipIf(!runBrowser)("the reference agent's UX in a real browser", () =>
     const email = `ux-${name}-${Date.now()}@example.com`;
 
     beforeAll(async () => {
-      context = await browser.newContext({ viewport: { width, height } });
+      context = await e2e.browser.newContext({ viewport: { width, height } });
       page = await context.newPage();
       // The agent's pages must log no errors; other origins' messages are kept apart (the marketplace has its own suite).
       page.on("console", (m) => {
         if (m.type() !== "error" || /Failed to load resource/.test(m.text())) return;
-        (page.url().startsWith(stack.agentUrl) ? errors : elsewhere).push(`${page.url()}: ${m.text()}`);
+        (page.url().startsWith(e2e.stack.agentUrl) ? errors : elsewhere).push(`${page.url()}: ${m.text()}`);
       });
       page.on("pageerror", (e) => errors.push(e.message));
       page.on("dialog", (d) => void d.accept());
@@ -78,7 +68,7 @@ describe.skipIf(!runBrowser)("the reference agent's UX in a real browser", () =>
     });
 
     const signInForm = async () => {
-      await page.waitForURL(`${stack.marketplaceUrl}/sign-in**`);
+      await page.waitForURL(`${e2e.stack.marketplaceUrl}/sign-in**`);
       await page.getByLabel("Email").waitFor();
     };
     /** Opens or folds the documents section (a <details>). */
@@ -94,7 +84,7 @@ describe.skipIf(!runBrowser)("the reference agent's UX in a real browser", () =>
     };
 
     it("signs up through the marketplace and lands on Free", { timeout: 60_000 }, async () => {
-      await page.goto(stack.agentUrl);
+      await page.goto(e2e.stack.agentUrl);
       await page.getByRole("button", { name: "Sign in with the marketplace" }).click();
       await signInForm();
       await noSidewaysScroll();
@@ -104,24 +94,24 @@ describe.skipIf(!runBrowser)("the reference agent's UX in a real browser", () =>
       await page.getByLabel(/Password/).fill("ux-password-123");
       await page.getByRole("button", { name: "Create account" }).click();
       // A new user may be asked to allow the agent, and may have to pick the Free plan first.
-      await page.waitForURL((url) => url.origin === stack.agentUrl || url.pathname === "/consent", {
+      await page.waitForURL((url) => url.origin === e2e.stack.agentUrl || url.pathname === "/consent", {
         timeout: 20_000,
       });
       if (new URL(page.url()).pathname === "/consent")
         await page.getByRole("button", { name: "Allow" }).click();
-      await page.waitForURL(`${stack.agentUrl}/**`);
+      await page.waitForURL(`${e2e.stack.agentUrl}/**`);
       // A new user has no plan yet: the agent says so and links to the plans.
       await page.getByRole("heading", { name: "Choose a plan" }).waitFor({ timeout: 20_000 });
       await noSidewaysScroll();
       await shot("choose-plan");
       await page.getByRole("link", { name: "See plans" }).click();
-      await page.waitForURL(`${stack.marketplaceUrl}/pricing/kb-assistant**`);
+      await page.waitForURL(`${e2e.stack.marketplaceUrl}/pricing/kb-assistant**`);
       // The server-rendered pricing page says "Choose Free"; the marketplace web app says "Start free".
       await page
         .getByRole("button", { name: /^(Choose Free|Start free)$/ })
         .first()
         .click();
-      await page.waitForURL(`${stack.agentUrl}/**`);
+      await page.waitForURL(`${e2e.stack.agentUrl}/**`);
       await expect.poll(() => page.getByTestId("tier-badge").textContent(), { timeout: 20_000 }).toBe("Free");
       await noSidewaysScroll();
       await shot("signed-in");
@@ -259,7 +249,7 @@ describe.skipIf(!runBrowser)("the reference agent's UX in a real browser", () =>
       expect(q!.y + q!.height).toBeLessThanOrEqual(height + 1); // sub-pixel layout
       expect(q!.y - (p!.y + p!.height)).toBeLessThan(150);
       expect(await prompt.getAttribute("href")).toContain(
-        `${stack.marketplaceUrl}/pricing/kb-assistant?returnUrl=`,
+        `${e2e.stack.marketplaceUrl}/pricing/kb-assistant?returnUrl=`,
       );
       await noSidewaysScroll();
       await shot("quota-at-composer");
@@ -270,10 +260,10 @@ describe.skipIf(!runBrowser)("the reference agent's UX in a real browser", () =>
     }, async () => {
       await openMenu();
       expect(await page.getByRole("link", { name: "Plan and usage", exact: true }).getAttribute("href")).toBe(
-        `${stack.marketplaceUrl}/account`,
+        `${e2e.stack.marketplaceUrl}/account`,
       );
       expect(await page.getByRole("link", { name: "Compare plans" }).getAttribute("href")).toBe(
-        `${stack.marketplaceUrl}/pricing/kb-assistant`,
+        `${e2e.stack.marketplaceUrl}/pricing/kb-assistant`,
       );
       await noSidewaysScroll();
       await shot("account-menu");
@@ -308,7 +298,7 @@ describe.skipIf(!runBrowser)("the reference agent's UX in a real browser", () =>
       await menu.getByRole("button", { name: "Sign out", exact: true }).click();
       await page.getByRole("button", { name: "Sign in with the marketplace" }).click();
       // The marketplace session is still there: back in without a password.
-      await page.waitForURL(`${stack.agentUrl}/**`);
+      await page.waitForURL(`${e2e.stack.agentUrl}/**`);
       await expect.poll(() => page.getByTestId("tier-badge").textContent(), { timeout: 20_000 }).toBe("Free");
     });
 
@@ -318,7 +308,7 @@ describe.skipIf(!runBrowser)("the reference agent's UX in a real browser", () =>
       await openMenu();
       await page.getByRole("button", { name: "Sign out of the marketplace too" }).click();
       await page.getByRole("button", { name: "Sign in with the marketplace" }).waitFor({ timeout: 20_000 });
-      expect(new URL(page.url()).origin).toBe(stack.agentUrl);
+      expect(new URL(page.url()).origin).toBe(e2e.stack.agentUrl);
       const cookies = (await context.cookies()).map((c) => c.name);
       expect(cookies).not.toContain("marketplace.session_token");
       expect(cookies).not.toContain("agent.session_token");
@@ -328,7 +318,7 @@ describe.skipIf(!runBrowser)("the reference agent's UX in a real browser", () =>
       await page.getByLabel("Email").fill(email);
       await page.getByLabel("Password").fill("ux-password-123");
       await page.getByRole("button", { name: "Sign in" }).click();
-      await page.waitForURL(`${stack.agentUrl}/**`);
+      await page.waitForURL(`${e2e.stack.agentUrl}/**`);
       await expect.poll(() => page.getByTestId("tier-badge").textContent(), { timeout: 20_000 }).toBe("Free");
       expect(errors).toEqual([]);
       if (elsewhere.length) console.warn(`console errors on other origins:\n${elsewhere.join("\n")}`);

@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, runBrowser, startStack } from "./stack.ts";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { browserStack, runBrowser } from "./stack.ts";
 
 /**
  * The operator console in a real browser against `npm start` (issue 12 item 2):
@@ -17,28 +17,19 @@ const ADMIN = { email: "admin@example.com", password: "admin-password" };
 const MEMBER = { email: "demo@example.com", password: "demo-password" };
 
 describe.skipIf(!runBrowser)("the operator console (npm start + Chromium)", () => {
-  let stack: Awaited<ReturnType<typeof startStack>>;
-  let browser: Browser;
-  beforeAll(async () => {
-    stack = await startStack();
-    browser = await launchChromium();
-  }, 240_000);
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
+  const e2e = browserStack();
 
   async function signedIn(who: { email: string; password: string }, width: number, next = "/console") {
-    const context = await browser.newContext({ viewport: { width, height: 900 } });
+    const context = await e2e.browser.newContext({ viewport: { width, height: 900 } });
     const page = await context.newPage();
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(String(e)));
     page.on("dialog", (d) => void d.accept());
-    await page.goto(`${stack.marketplaceUrl}/sign-in?next=${encodeURIComponent(next)}`);
+    await page.goto(`${e2e.stack.marketplaceUrl}/sign-in?next=${encodeURIComponent(next)}`);
     await page.getByLabel("Email").fill(who.email);
     await page.getByLabel("Password").fill(who.password);
     await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForURL(`${stack.marketplaceUrl}${next}`);
+    await page.waitForURL(`${e2e.stack.marketplaceUrl}${next}`);
     return { page, errors };
   }
   const sideways = (page: Page) =>
@@ -49,9 +40,9 @@ describe.skipIf(!runBrowser)("the operator console (npm start + Chromium)", () =
     await page.screenshot({ path: `${SHOTS}console-${width}-${name}.png`, fullPage: true });
   };
   const publicStatus = (slug: string) =>
-    fetch(`${stack.marketplaceUrl}/agents/by-slug/${slug}`, { headers: { accept: "application/json" } }).then(
-      (r) => r.status,
-    );
+    fetch(`${e2e.stack.marketplaceUrl}/agents/by-slug/${slug}`, {
+      headers: { accept: "application/json" },
+    }).then((r) => r.status);
 
   it("a platform admin runs the listing lifecycle and grants an addon, all from the console", {
     timeout: 180_000,
@@ -105,7 +96,7 @@ describe.skipIf(!runBrowser)("the operator console (npm start + Chromium)", () =
     await editTier.getByRole("button", { name: "Save tier" }).click();
     await expect
       .poll(async () => {
-        const tiers = await (await fetch(`${stack.marketplaceUrl}/agents/${agentId}/pricing`)).json();
+        const tiers = await (await fetch(`${e2e.stack.marketplaceUrl}/agents/${agentId}/pricing`)).json();
         return tiers.data?.[0]?.featuresIncluded;
       })
       .toEqual(["Email support", "Cited answers"]);
@@ -119,7 +110,7 @@ describe.skipIf(!runBrowser)("the operator console (npm start + Chromium)", () =
     await details.getByRole("button", { name: "Save changes" }).click();
     await expect
       .poll(async () => {
-        const body = await (await fetch(`${stack.marketplaceUrl}/agents/${agentId}`)).json();
+        const body = await (await fetch(`${e2e.stack.marketplaceUrl}/agents/${agentId}`)).json();
         return [body.data.tagline, body.data.description, body.data.status];
       })
       .toEqual(["Edited tagline", "Answers from the console.", "active"]);
@@ -132,7 +123,7 @@ describe.skipIf(!runBrowser)("the operator console (npm start + Chromium)", () =
     await page.getByRole("button", { name: "Make active" }).click();
     await page.getByRole("region", { name: "Status" }).getByText("Status: Active").waitFor();
     await expect.poll(() => publicStatus(slug)).toBe(200);
-    const agent = await (await fetch(`${stack.marketplaceUrl}/agents/${agentId}`)).json();
+    const agent = await (await fetch(`${e2e.stack.marketplaceUrl}/agents/${agentId}`)).json();
     expect(agent.data).toMatchObject({ tagline: "Edited tagline", description: "Answers from the console." });
 
     // A user found by search gets an addon.
@@ -190,7 +181,7 @@ describe.skipIf(!runBrowser)("the operator console (npm start + Chromium)", () =
     expect(
       await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Console" }).count(),
     ).toBe(0);
-    await page.goto(`${stack.marketplaceUrl}/console/users`);
+    await page.goto(`${e2e.stack.marketplaceUrl}/console/users`);
     await page.getByTestId("console-forbidden").waitFor();
     const status = await page.evaluate(async () => (await fetch("/admin/users")).status);
     expect(status).toBe(403);

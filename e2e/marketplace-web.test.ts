@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, launchChromium, runBrowser, startStack } from "./stack.ts";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { browserStack, freePort, runBrowser } from "./stack.ts";
 
 /**
  * The marketplace web app in a real browser against `npm start` (issue 12):
@@ -17,19 +17,10 @@ mkdirSync(ARTIFACTS, { recursive: true });
 const WIDTHS = [1280, 390] as const;
 
 describe.skipIf(!runBrowser)("the marketplace web app (npm start + Chromium)", () => {
-  let stack: Awaited<ReturnType<typeof startStack>>;
-  let browser: Browser;
-  beforeAll(async () => {
-    stack = await startStack();
-    browser = await launchChromium();
-  }, 180_000);
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
+  const e2e = browserStack(() => ({}), 180_000);
 
   async function open(width: number) {
-    const context = await browser.newContext({ viewport: { width, height: 900 } });
+    const context = await e2e.browser.newContext({ viewport: { width, height: 900 } });
     const page = await context.newPage();
     const errors: string[] = [];
     page.on("console", (m) => {
@@ -53,7 +44,7 @@ describe.skipIf(!runBrowser)("the marketplace web app (npm start + Chromium)", (
       timeout: 60_000,
     }, async () => {
       const { page, errors } = await open(width);
-      await page.goto(stack.marketplaceUrl);
+      await page.goto(e2e.stack.marketplaceUrl);
       const card = page.getByTestId("agent-card").filter({ hasText: "Knowledge Base Assistant" });
       await card.getByText("Free plan available").waitFor();
       await shot(page, "catalog");
@@ -65,7 +56,7 @@ describe.skipIf(!runBrowser)("the marketplace web app (npm start + Chromium)", (
       await page.getByRole("button", { name: "Featured" }).click();
       await card.click();
 
-      await page.waitForURL(`${stack.marketplaceUrl}/agent/kb-assistant`);
+      await page.waitForURL(`${e2e.stack.marketplaceUrl}/agent/kb-assistant`);
       await page.getByRole("heading", { name: "Knowledge Base Assistant", level: 1 }).waitFor();
       const free = page.getByRole("article", { name: "Free plan" });
       const pro = page.getByRole("article", { name: "Pro plan" });
@@ -73,14 +64,16 @@ describe.skipIf(!runBrowser)("the marketplace web app (npm start + Chromium)", (
       await expect.poll(() => free.getByText("Voice replies").textContent()).toContain("not included");
       await pro.getByText("1,000 questions per month").waitFor();
       await pro.getByText("$19 / month").waitFor();
-      expect(await page.getByRole("link", { name: "Open agent" }).getAttribute("href")).toBe(stack.agentUrl);
+      expect(await page.getByRole("link", { name: "Open agent" }).getAttribute("href")).toBe(
+        e2e.stack.agentUrl,
+      );
       await shot(page, "agent");
 
       // The agents' upgrade link (/pricing/<slug>) is the same page.
-      await page.goto(`${stack.marketplaceUrl}/pricing/kb-assistant`);
+      await page.goto(`${e2e.stack.marketplaceUrl}/pricing/kb-assistant`);
       await page.getByRole("heading", { name: "Plans" }).waitFor();
 
-      const missing = await page.goto(`${stack.marketplaceUrl}/no/such/page`);
+      const missing = await page.goto(`${e2e.stack.marketplaceUrl}/no/such/page`);
       expect(missing!.status()).toBe(404);
       expect(missing!.headers()["content-type"]).toContain("text/html");
       await page.getByRole("heading", { name: "Page not found" }).waitFor();
@@ -97,14 +90,14 @@ describe.skipIf(!runBrowser)("the marketplace web app (npm start + Chromium)", (
   }, async () => {
     const { page, errors } = await open(1280);
     const email = `web-${Date.now()}@example.com`;
-    await page.goto(`${stack.marketplaceUrl}/agent/kb-assistant`);
+    await page.goto(`${e2e.stack.marketplaceUrl}/agent/kb-assistant`);
     await page
       .getByRole("article", { name: "Free plan" })
       .getByRole("link", { name: "Sign in to subscribe" })
       .click();
-    await page.waitForURL(`${stack.marketplaceUrl}/sign-in**`);
+    await page.waitForURL(`${e2e.stack.marketplaceUrl}/sign-in**`);
     await page.getByRole("link", { name: "Create an account" }).click();
-    await page.waitForURL(`${stack.marketplaceUrl}/sign-up**`);
+    await page.waitForURL(`${e2e.stack.marketplaceUrl}/sign-up**`);
     await page.getByLabel("Name").fill("Web Subscriber");
     await page.getByLabel("Email").fill(email);
     await page.getByLabel(/Password/).fill("a-long-enough-password");
@@ -112,18 +105,18 @@ describe.skipIf(!runBrowser)("the marketplace web app (npm start + Chromium)", (
     await page.getByRole("button", { name: "Create account" }).click();
 
     // Back on the agent page, signed in: subscribe to Free, land on the account page.
-    await page.waitForURL(`${stack.marketplaceUrl}/agent/kb-assistant**`);
+    await page.waitForURL(`${e2e.stack.marketplaceUrl}/agent/kb-assistant**`);
     await page
       .getByRole("article", { name: "Free plan" })
       .getByRole("button", { name: "Start free" })
       .click();
-    await page.waitForURL(`${stack.marketplaceUrl}/account`);
+    await page.waitForURL(`${e2e.stack.marketplaceUrl}/account`);
 
     // The account page is reached by a link from every page: go away and come back through the nav.
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Catalog" }).click();
     await page.getByRole("heading", { name: "Find an agent" }).waitFor();
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Account" }).click();
-    await page.waitForURL(`${stack.marketplaceUrl}/account`);
+    await page.waitForURL(`${e2e.stack.marketplaceUrl}/account`);
 
     const sub = page.getByTestId("subscription");
     const renewal = sub.getByTestId("renewal");
@@ -136,7 +129,7 @@ describe.skipIf(!runBrowser)("the marketplace web app (npm start + Chromium)", (
     await sub.getByRole("button", { name: "Upgrade to Pro" }).click();
     await page.getByText("Development checkout").waitFor();
     await page.getByRole("button", { name: "Confirm (no charge)" }).click();
-    await page.waitForURL(`${stack.marketplaceUrl}/account`);
+    await page.waitForURL(`${e2e.stack.marketplaceUrl}/account`);
     await expect.poll(() => sub.getByTestId("plan-name").textContent()).toBe("Pro");
     await expect.poll(() => renewal.textContent()).toMatch(/^Renews on /);
     await sub.getByText("0 of 1,000 questions used").waitFor();
@@ -176,7 +169,7 @@ describe.skipIf(!runBrowser)("the marketplace web app (npm start + Chromium)", (
     // Sign out: the nav offers Sign in again and the account page asks for it.
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByRole("link", { name: "Sign in" }).first().waitFor();
-    await page.goto(`${stack.marketplaceUrl}/account`);
+    await page.goto(`${e2e.stack.marketplaceUrl}/account`);
     await page.getByText("Sign in to see your subscriptions").waitFor();
     expect(errors).toEqual([]);
     await page.context().close();
@@ -184,12 +177,12 @@ describe.skipIf(!runBrowser)("the marketplace web app (npm start + Chromium)", (
 
   it("390 px: the account page and the hosted sign-in fit a phone", { timeout: 60_000 }, async () => {
     const { page } = await open(390);
-    await page.goto(`${stack.marketplaceUrl}/sign-in?next=%2Faccount`);
+    await page.goto(`${e2e.stack.marketplaceUrl}/sign-in?next=%2Faccount`);
     await shot(page, "sign-in");
     await page.getByLabel("Email").fill("demo@example.com");
     await page.getByLabel("Password").fill("demo-password");
     await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForURL(`${stack.marketplaceUrl}/account`);
+    await page.waitForURL(`${e2e.stack.marketplaceUrl}/account`);
     await expect.poll(() => page.getByTestId("plan-name").textContent()).toBe("Free");
     await page.getByRole("button", { name: "Upgrade to Pro" }).waitFor();
     await shot(page, "account");
@@ -200,11 +193,11 @@ describe.skipIf(!runBrowser)("the marketplace web app (npm start + Chromium)", (
 
   it("a platform admin sees the Console link in the navigation", { timeout: 60_000 }, async () => {
     const { page } = await open(1280);
-    await page.goto(`${stack.marketplaceUrl}/sign-in?next=%2F`);
+    await page.goto(`${e2e.stack.marketplaceUrl}/sign-in?next=%2F`);
     await page.getByLabel("Email").fill("admin@example.com");
     await page.getByLabel("Password").fill("admin-password");
     await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForURL(`${stack.marketplaceUrl}/`);
+    await page.waitForURL(`${e2e.stack.marketplaceUrl}/`);
     const consoleLink = page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Console" });
     await consoleLink.waitFor();
     expect(await consoleLink.getAttribute("href")).toBe("/console");
@@ -213,39 +206,29 @@ describe.skipIf(!runBrowser)("the marketplace web app (npm start + Chromium)", (
 });
 
 describe.skipIf(!runBrowser)("the marketplace web app on another origin (MARKETPLACE_UI_ORIGIN)", () => {
-  let stack: Awaited<ReturnType<typeof startStack>>;
-  let browser: Browser;
   let uiUrl: string;
-  beforeAll(async () => {
+  const e2e = browserStack(async () => {
     const port = await freePort();
     uiUrl = `http://localhost:${port}`;
     // Its own build of the app (against the marketplace's absolute URL) comes first: give it time.
-    stack = await startStack({
-      env: { CROSS_ORIGIN_MARKETPLACE_UI_PORT: String(port) },
-      readyTimeoutMs: 200_000,
-    });
-    browser = await launchChromium();
-  }, 240_000);
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.stop();
+    return { env: { CROSS_ORIGIN_MARKETPLACE_UI_PORT: String(port) }, readyTimeoutMs: 200_000 };
   });
 
   it("signs in on the marketplace and comes back to the UI origin, reads the account with credentials, signs out", {
     timeout: 90_000,
   }, async () => {
-    const page = await browser.newPage();
+    const page = await e2e.browser.newPage();
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(String(e)));
     await page.goto(`${uiUrl}/account`);
     await page.getByRole("link", { name: "Sign in" }).last().click();
-    await page.waitForURL(`${stack.marketplaceUrl}/sign-in**`);
+    await page.waitForURL(`${e2e.stack.marketplaceUrl}/sign-in**`);
     await page.getByLabel("Email").fill("demo@example.com");
     await page.getByLabel("Password").fill("demo-password");
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.waitForURL(`${uiUrl}/account`);
     await expect.poll(() => page.getByTestId("plan-name").textContent(), { timeout: 15_000 }).toBe("Free");
-    const session = (await page.context().cookies(stack.marketplaceUrl)).find((c) =>
+    const session = (await page.context().cookies(e2e.stack.marketplaceUrl)).find((c) =>
       c.name.endsWith("session_token"),
     )!;
     expect(session).toMatchObject({ sameSite: "None", secure: true, httpOnly: true });

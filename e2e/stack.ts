@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { type Browser, chromium } from "playwright-core";
+import { afterAll, beforeAll } from "vitest";
 
 const run = promisify(execFile);
 
@@ -18,16 +19,18 @@ export const hasChromium = existsSync(CHROMIUM);
 export const runBrowser = hasChromium || Boolean(process.env.CI);
 const ROOT = new URL("..", import.meta.url).pathname;
 
+export interface StackOptions {
+  marketplacePort?: number;
+  agentPort?: number;
+  env?: Record<string, string>;
+  /** How long the stack may take to print "Ready" (a first build of a web app is the slow part). @default 90_000 */
+  readyTimeoutMs?: number;
+}
+
+export type Stack = Awaited<ReturnType<typeof startStack>>;
+
 /** Runs exactly what `npm start` runs (scripts/stack.ts), on spare ports and a throwaway data directory. */
-export async function startStack(
-  opts: {
-    marketplacePort?: number;
-    agentPort?: number;
-    env?: Record<string, string>;
-    /** How long the stack may take to print "Ready" (a first build of a web app is the slow part). @default 90_000 */
-    readyTimeoutMs?: number;
-  } = {},
-) {
+export async function startStack(opts: StackOptions = {}) {
   const marketplacePort = opts.marketplacePort ?? (await freePort());
   const agentPort = opts.agentPort ?? (await freePort());
   const dataDir = mkdtempSync(join(tmpdir(), "amp-e2e-"));
@@ -89,6 +92,26 @@ export async function startStack(
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A describe block's `npm start` stack and Chromium: started in its beforeAll, stopped in its afterAll. Read
+ * `.stack` and `.browser` in tests and later hooks. `options` runs inside the beforeAll (it may pick ports).
+ */
+export function browserStack(
+  options: () => StackOptions | Promise<StackOptions> = () => ({}),
+  timeoutMs = 240_000,
+) {
+  const fixture = {} as { stack: Stack; browser: Browser };
+  beforeAll(async () => {
+    fixture.stack = await startStack(await options());
+    fixture.browser = await launchChromium();
+  }, timeoutMs);
+  afterAll(async () => {
+    await fixture.browser?.close();
+    await fixture.stack?.stop();
+  });
+  return fixture;
 }
 
 export async function launchChromium(): Promise<Browser> {
