@@ -4,20 +4,18 @@
  * signing in the way `authClient.signIn.social` does, then charging until the cap.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DevProcess, startDev } from "../packages/marketplace/test/support/dev-process.ts";
+import type { DevProcess } from "../packages/marketplace/test/support/dev-process.ts";
 import { docBlock } from "../packages/marketplace/test/support/doc-blocks.ts";
 import { Browser } from "../packages/marketplace/test/support/oauth.ts";
-import { freePort } from "./stack.ts";
+import { devMarketplaceFromSource, freePort, stopChild } from "./stack.ts";
 
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const GUIDE = readFileSync(join(ROOT, "docs/guides/better-auth.md"), "utf8");
-const CLI = join(ROOT, "packages/marketplace/src/cli.ts");
 const folder = mkdtempSync(join(tmpdir(), "amp-guide-better-auth-"));
 // The guide's `npm install better-auth@1.7.7 express`: the repository's own copies of exactly those.
 symlinkSync(join(ROOT, "node_modules"), join(folder, "node_modules"));
@@ -31,10 +29,7 @@ let agentUrl = "";
 
 afterAll(async () => {
   await marketplace?.stop();
-  if (agent && agent.exitCode === null) {
-    agent.kill("SIGTERM");
-    await once(agent, "exit");
-  }
+  await stopChild(agent);
   rmSync(folder, { recursive: true, force: true });
 });
 
@@ -46,20 +41,7 @@ beforeAll(async () => {
   writeFileSync(join(folder, "agent.yaml"), yaml.replaceAll("localhost:3001", `localhost:${agentPort}`));
   writeFileSync(join(folder, "server.mjs"), docBlock(GUIDE, "guide:server.mjs"));
 
-  marketplace = await startDev(
-    process.execPath,
-    [
-      "--import",
-      import.meta.resolve("tsx"),
-      CLI,
-      "dev",
-      "--agent",
-      "agent.yaml",
-      "--port",
-      String(await freePort()),
-    ],
-    { cwd: folder, env },
-  );
+  marketplace = await devMarketplaceFromSource(folder, env);
   agent = spawn(process.execPath, ["server.mjs"], {
     cwd: folder,
     env: {

@@ -11,13 +11,12 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { type DevProcess, startDev } from "../packages/marketplace/test/support/dev-process.ts";
+import type { DevProcess } from "../packages/marketplace/test/support/dev-process.ts";
 import { docBlock } from "../packages/marketplace/test/support/doc-blocks.ts";
-import { freePort } from "./stack.ts";
+import { devMarketplaceFromSource } from "./stack.ts";
 
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const GUIDE = readFileSync(join(ROOT, "docs/guides/raw-http.md"), "utf8");
-const CLI = join(ROOT, "packages/marketplace/src/cli.ts");
 const folder = mkdtempSync(join(tmpdir(), "amp-guide-raw-http-"));
 const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: "warn" };
 for (const name of ["DATABASE_URL", "NODE_OPTIONS", "AUTH_SECRET"]) delete env[name];
@@ -42,22 +41,7 @@ describe("docs/guides/raw-http.md", () => {
     timeout: 180_000,
   }, async () => {
     writeFileSync(join(folder, "agent.yaml"), docBlock(GUIDE, "raw-http:agent.yaml"));
-    marketplace = await startDev(
-      process.execPath,
-      [
-        "--import",
-        import.meta.resolve("tsx"),
-        CLI,
-        "dev",
-        "--agent",
-        "agent.yaml",
-        "--port",
-        String(await freePort()),
-        "--write-env",
-        "marketplace.env",
-      ],
-      { cwd: folder, env },
-    );
+    marketplace = await devMarketplaceFromSource(folder, env, ["--write-env", "marketplace.env"]);
     const script = ["set -euo pipefail", ...steps(GUIDE)].join("\n");
     expect(steps(GUIDE).length).toBeGreaterThanOrEqual(10);
     writeFileSync(join(folder, "guide.sh"), script);

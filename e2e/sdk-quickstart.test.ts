@@ -5,7 +5,6 @@
  * redirect dance over HTTP), a charged request and a 429 at the cap.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { once } from "node:events";
 import {
   existsSync,
   mkdirSync,
@@ -24,7 +23,7 @@ import { agentCall } from "../packages/agent-kit/test/support/stack.ts";
 import { type DevProcess, startDev } from "../packages/marketplace/test/support/dev-process.ts";
 import { docBlock } from "../packages/marketplace/test/support/doc-blocks.ts";
 import { Browser } from "../packages/marketplace/test/support/oauth.ts";
-import { freePort } from "./stack.ts";
+import { freePort, stopChild } from "./stack.ts";
 
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const BIN = join(ROOT, "node_modules/.bin");
@@ -46,10 +45,7 @@ let agentLog = "";
 
 afterAll(async () => {
   await marketplace?.stop();
-  if (agent && agent.exitCode === null) {
-    agent.kill("SIGTERM");
-    await once(agent, "exit");
-  }
+  await stopChild(agent);
   rmSync(scratch, { recursive: true, force: true });
 });
 

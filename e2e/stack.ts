@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll } from "vitest";
+import { type DevProcess, startDev } from "../packages/marketplace/test/support/dev-process.ts";
 
 const run = promisify(execFile);
 
@@ -18,6 +19,33 @@ export const hasChromium = existsSync(CHROMIUM);
  */
 export const runBrowser = hasChromium || Boolean(process.env.CI);
 const ROOT = new URL("..", import.meta.url).pathname;
+
+/**
+ * `marketplace dev --agent agent.yaml` from this repository's sources (tsx) in `folder`, on a free port: what
+ * the guides' tests run where the SDK quick start runs the packed tarball's bin.
+ */
+export async function devMarketplaceFromSource(
+  folder: string,
+  env: NodeJS.ProcessEnv,
+  extraArgs: string[] = [],
+): Promise<DevProcess> {
+  const cli = join(ROOT, "packages/marketplace/src/cli.ts");
+  const port = String(await freePort());
+  const tsx = import.meta.resolve("tsx");
+  return startDev(
+    process.execPath,
+    ["--import", tsx, cli, "dev", "--agent", "agent.yaml", "--port", port, ...extraArgs],
+    { cwd: folder, env },
+  );
+}
+
+/** Stops a child process of a test (SIGTERM) and waits for it, if it is still running. */
+export async function stopChild(child: ChildProcess | undefined) {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  await exited;
+}
 
 export interface StackOptions {
   marketplacePort?: number;
