@@ -43,19 +43,9 @@ export async function idTokenClaims(user: ClaimUser, scopes: readonly string[], 
   return claims;
 }
 
-/** Userinfo claims beyond the standard ones the provider already adds. */
+/** Userinfo claims beyond the standard ones the provider already adds: the ID token's, plus the installs. */
 export async function userInfoClaims(user: ClaimUser, scopes: readonly string[], source: ClaimSource) {
-  const claims: Record<string, unknown> = {};
-  if (scopes.includes(SCOPES.profile)) {
-    claims.name = user.name;
-    if (user.image) claims.picture = user.image;
-  }
-  if (scopes.includes(SCOPES.email)) {
-    claims.email = user.email;
-    claims.email_verified = user.emailVerified;
-  }
-  if (scopes.includes(SCOPES.role)) claims[CLAIMS.role] = roleOf(user);
-  if (scopes.includes(SCOPES.agentTiers)) claims[CLAIMS.agentTiers] = await source.agentTiers(user.id);
+  const claims = await idTokenClaims(user, scopes, source);
   if (scopes.includes(SCOPES.installs)) claims[CLAIMS.installs] = await source.installs(user.id);
   return claims;
 }

@@ -23,7 +23,7 @@ import type { Payments } from "../payments/payments.ts";
 import { findMetricBySlug, findTier, toTierDto } from "../pricing/service.ts";
 import type { DevCheckout } from "./dev-checkout.ts";
 import { settlePeriodEnds } from "./period-end.ts";
-import { insertLive, lockSubscription, type SubscriptionRow } from "./store.ts";
+import { insertLive, lockSubscription, type NewLiveSubscription, type SubscriptionRow } from "./store.ts";
 
 type TierRow = typeof pricingTiers.$inferSelect;
 type AgentRow = typeof agents.$inferSelect;
@@ -103,16 +103,7 @@ export async function getLiveSubscription(db: Db, userId: string, agentId: strin
  */
 export async function activate(
   db: Db,
-  input: {
-    userId: string;
-    agentId: string;
-    tier: TierRow;
-    stripeCustomerId?: string | null;
-    stripeSubscriptionId?: string | null;
-    status?: SubscriptionStatus;
-    currentPeriodEnd?: Date | null;
-    periodAnchor?: Date;
-    stripeStateAt?: Date | null;
+  input: NewLiveSubscription & {
     /** Checked against the live subscription under the (user, agent) lock; throws to refuse the switch. */
     assertCanSwitch?: (live: Awaited<ReturnType<typeof findLive>>) => void;
   },

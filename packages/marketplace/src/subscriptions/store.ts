@@ -18,20 +18,23 @@ export async function lockSubscription(tx: Db, userId: string, agentId: string):
   );
 }
 
+/** What a new live subscription is made of (checkout, Stripe, an admin grant). */
+export interface NewLiveSubscription {
+  userId: string;
+  agentId: string;
+  tier: TierRow;
+  stripeCustomerId?: string | null;
+  stripeSubscriptionId?: string | null;
+  status?: SubscriptionStatus;
+  currentPeriodEnd?: Date | null;
+  periodAnchor?: Date;
+  stripeStateAt?: Date | null;
+}
+
 /** Inserts the new live subscription (the caller holds the lock and ended the previous one) and carries usage over. */
 export async function insertLive(
   tx: Db,
-  input: {
-    userId: string;
-    agentId: string;
-    tier: TierRow;
-    stripeCustomerId?: string | null;
-    stripeSubscriptionId?: string | null;
-    status?: SubscriptionStatus;
-    currentPeriodEnd?: Date | null;
-    periodAnchor?: Date;
-    stripeStateAt?: Date | null;
-  },
+  input: NewLiveSubscription,
   now = new Date(),
 ): Promise<SubscriptionRow> {
   const trialing = input.tier.trialDays > 0 && !input.stripeSubscriptionId;
