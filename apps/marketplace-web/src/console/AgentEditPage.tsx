@@ -11,7 +11,7 @@ import { useState } from "react";
 import { Link, useParams } from "react-router";
 import { api } from "../api/client.ts";
 import { ErrorAlert, QueryState } from "../components/QueryState.tsx";
-import { consoleKeys, orNull, useAction } from "./hooks.ts";
+import { consoleKeys, orNull, useAction, useConsoleMetrics } from "./hooks.ts";
 import { StatusBadge, statusLabel } from "./StatusBadge.tsx";
 
 const enc = encodeURIComponent;
@@ -169,10 +169,7 @@ function DetailsForm({ agent }: { agent: AgentDto }) {
 }
 
 function Metrics({ agentId }: { agentId: string }) {
-  const metrics = useQuery({
-    queryKey: consoleKeys.metrics(agentId),
-    queryFn: () => api<MetricDefinitionDto[]>(`/agents/${enc(agentId)}/metrics`),
-  });
+  const metrics = useConsoleMetrics(agentId);
   const create = useAction(
     (body: Record<string, unknown>) =>
       api<MetricDefinitionDto>(`/agents/${enc(agentId)}/metrics`, { method: "POST", body }),
@@ -268,10 +265,7 @@ function Tiers({ agentId }: { agentId: string }) {
       );
     },
   });
-  const metrics = useQuery({
-    queryKey: consoleKeys.metrics(agentId),
-    queryFn: () => api<MetricDefinitionDto[]>(`/agents/${enc(agentId)}/metrics`),
-  });
+  const metrics = useConsoleMetrics(agentId);
   const create = useAction(
     (body: Record<string, unknown>) =>
       api<PricingTierDto>(`/agents/${enc(agentId)}/pricing`, { method: "POST", body }),

@@ -1,17 +1,13 @@
-import type { AgentDto, CreatedAgentDto } from "@amp/contract";
-import { useQuery } from "@tanstack/react-query";
+import type { CreatedAgentDto } from "@amp/contract";
 import { Link, useNavigate } from "react-router";
 import { api } from "../api/client.ts";
 import { ErrorAlert, QueryState } from "../components/QueryState.tsx";
-import { consoleKeys, orNull, useAction } from "./hooks.ts";
+import { consoleKeys, orNull, useAction, useConsoleAgents } from "./hooks.ts";
 import { StatusBadge } from "./StatusBadge.tsx";
 
 /** Every agent, drafts and inactive ones included, and the form that registers a new one. */
 export function AgentsPage() {
-  const agents = useQuery({
-    queryKey: consoleKeys.agents,
-    queryFn: () => api<AgentDto[]>("/agents?all=true&limit=100"),
-  });
+  const agents = useConsoleAgents();
   const navigate = useNavigate();
   const create = useAction(
     (body: Record<string, unknown>) => api<CreatedAgentDto>("/agents", { method: "POST", body }),

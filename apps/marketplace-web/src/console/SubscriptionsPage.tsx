@@ -1,9 +1,9 @@
-import type { AdminSubscriptionDetailDto, AdminSubscriptionDto, AgentDto } from "@amp/contract";
+import type { AdminSubscriptionDetailDto, AdminSubscriptionDto } from "@amp/contract";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { api } from "../api/client.ts";
 import { ErrorAlert, QueryState } from "../components/QueryState.tsx";
-import { consoleKeys, useAction } from "./hooks.ts";
+import { consoleKeys, useAction, useConsoleAgents } from "./hooks.ts";
 
 const enc = encodeURIComponent;
 
@@ -11,10 +11,7 @@ const enc = encodeURIComponent;
 export function SubscriptionsPage() {
   const [search, setSearch] = useState({ email: "", agentId: "" });
   const [open, setOpen] = useState<string | null>(null);
-  const agents = useQuery({
-    queryKey: consoleKeys.agents,
-    queryFn: () => api<AgentDto[]>("/agents?all=true&limit=100"),
-  });
+  const agents = useConsoleAgents();
   const query = new URLSearchParams({ limit: "50" });
   if (search.email) query.set("email", search.email);
   if (search.agentId) query.set("agentId", search.agentId);

@@ -1,4 +1,6 @@
-import { type QueryKey, useMutation, useQueryClient } from "@tanstack/react-query";
+import type { AgentDto, MetricDefinitionDto } from "@amp/contract";
+import { type QueryKey, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { api } from "../api/client.ts";
 
 /** Console query keys (separate from the app's, so console edits refresh exactly the console's views). */
 export const consoleKeys = {
@@ -12,6 +14,22 @@ export const consoleKeys = {
   stripe: (status: string) => ["console", "stripe", status] as const,
   audit: (q: string) => ["console", "audit", q] as const,
 };
+
+/** Every agent, drafts and inactive ones included (the agents page, the subscriptions filter). */
+export function useConsoleAgents() {
+  return useQuery({
+    queryKey: consoleKeys.agents,
+    queryFn: () => api<AgentDto[]>("/agents?all=true&limit=100"),
+  });
+}
+
+/** An agent's metric definitions (its metrics editor, and the quota rows of its tiers). */
+export function useConsoleMetrics(agentId: string) {
+  return useQuery({
+    queryKey: consoleKeys.metrics(agentId),
+    queryFn: () => api<MetricDefinitionDto[]>(`/agents/${encodeURIComponent(agentId)}/metrics`),
+  });
+}
 
 /** A console action: runs `fn`, then refreshes every view under `invalidate` (prefix match). */
 export function useAction<A, R>(fn: (args: A) => Promise<R>, invalidate: QueryKey[]) {
