@@ -1,4 +1,5 @@
 import Stripe from "stripe";
+import { ApiError } from "../http/api-error.ts";
 
 /**
  * What the marketplace needs from a payment processor. The real
@@ -31,6 +32,12 @@ export interface Payments {
 /** Verifies webhook signatures; separate from `Payments` because it needs only the signing secret. */
 export interface WebhookVerifier {
   verify(rawBody: string, signature: string): Promise<Stripe.Event>;
+}
+
+/** The configured Stripe payments, or a 503 naming what needed them (no STRIPE_SECRET_KEY). */
+export function requireStripe(payments: Payments | null, what: string): Payments {
+  if (!payments) throw new ApiError("SERVICE_UNAVAILABLE", `${what} needs a Stripe key.`);
+  return payments;
 }
 
 export class StripePayments implements Payments {

@@ -14,7 +14,7 @@ import { findAgent } from "../catalog/service.ts";
 import type { Db } from "../db/database.ts";
 import { metricDefinitions, pricingTiers, tierMetricQuotas } from "../db/schema.ts";
 import { ApiError } from "../http/api-error.ts";
-import type { Payments } from "../payments/payments.ts";
+import { type Payments, requireStripe } from "../payments/payments.ts";
 
 type TierRow = typeof pricingTiers.$inferSelect;
 type MetricRow = typeof metricDefinitions.$inferSelect;
@@ -144,10 +144,11 @@ export async function updateTier(
 
 export async function archiveTier(db: Db, payments: Payments | null, agentId: string, tierId: string) {
   const tier = await findTier(db, agentId, tierId);
-  if (tier.stripePriceId) {
-    if (!payments) throw new ApiError("SERVICE_UNAVAILABLE", "Archiving a Stripe price needs a Stripe key.");
-    await payments.archivePrice(tier.stripeProductId, tier.stripePriceId);
-  }
+  if (tier.stripePriceId)
+    await requireStripe(payments, "Archiving a Stripe price").archivePrice(
+      tier.stripeProductId,
+      tier.stripePriceId,
+    );
   await db.transaction(async (tx) => {
     const [row] = await tx
       .update(pricingTiers)

@@ -5,7 +5,7 @@ import type { Db } from "../db/database.ts";
 import { subscriptions } from "../db/schema.ts";
 import { emit } from "../events/emit.ts";
 import { ApiError } from "../http/api-error.ts";
-import type { Payments } from "../payments/payments.ts";
+import { type Payments, requireStripe } from "../payments/payments.ts";
 import { findTier } from "../pricing/service.ts";
 import { settlePeriodEnds } from "./period-end.ts";
 import { assertReturnUrl, type CheckoutDeps, checkout, findLive, toSubscriptionDto } from "./service.ts";
@@ -73,11 +73,10 @@ export async function cancelSubscription(
   const live = await liveOrNotFound(db, userId, agentId);
   if (live.t.isFree && !live.s.stripeSubscriptionId)
     return updateLive(db, live, (now) => ({ status: "canceled", canceledAt: now, scheduledTierId: null }));
-  if (live.s.stripeSubscriptionId) {
-    if (!payments)
-      throw new ApiError("SERVICE_UNAVAILABLE", "Cancelling a Stripe subscription needs a Stripe key.");
-    await payments.cancelAtPeriodEnd(live.s.stripeSubscriptionId);
-  }
+  if (live.s.stripeSubscriptionId)
+    await requireStripe(payments, "Cancelling a Stripe subscription").cancelAtPeriodEnd(
+      live.s.stripeSubscriptionId,
+    );
   return updateLive(db, live, (now) => ({
     cancelAtPeriodEnd: true,
     scheduledTierId: null,
@@ -95,11 +94,10 @@ export async function resumeSubscription(
   const live = await liveOrNotFound(db, userId, agentId);
   if (!live.s.cancelAtPeriodEnd && !live.s.scheduledTierId)
     throw new ApiError("CONFLICT", "This subscription has no pending cancellation or plan change.");
-  if (live.s.stripeSubscriptionId) {
-    if (!payments)
-      throw new ApiError("SERVICE_UNAVAILABLE", "Resuming a Stripe subscription needs a Stripe key.");
-    await payments.resumeSubscription(live.s.stripeSubscriptionId);
-  }
+  if (live.s.stripeSubscriptionId)
+    await requireStripe(payments, "Resuming a Stripe subscription").resumeSubscription(
+      live.s.stripeSubscriptionId,
+    );
   return updateLive(db, live, () => ({
     cancelAtPeriodEnd: false,
     scheduledTierId: null,
@@ -125,11 +123,10 @@ export async function changePlan(
   // Paid → free: the paid period runs out first; then the free tier takes over (period-end.ts).
   const agent = await findAgent(db, agentId);
   assertReturnUrl(agent, input.returnUrl, !deps.production, new URL(deps.baseUrl).origin, deps.uiOrigin);
-  if (live.s.stripeSubscriptionId) {
-    if (!deps.payments)
-      throw new ApiError("SERVICE_UNAVAILABLE", "Changing a Stripe subscription needs a Stripe key.");
-    await deps.payments.cancelAtPeriodEnd(live.s.stripeSubscriptionId);
-  }
+  if (live.s.stripeSubscriptionId)
+    await requireStripe(deps.payments, "Changing a Stripe subscription").cancelAtPeriodEnd(
+      live.s.stripeSubscriptionId,
+    );
   const updated = await updateLive(db, live, (now) => ({
     cancelAtPeriodEnd: true,
     scheduledTierId: tier.id,
