@@ -3,6 +3,7 @@ export * from "./audit.ts";
 export * from "./billing.ts";
 export * from "./envelope.ts";
 export * from "./errors.ts";
+export * from "./events.ts";
 export * from "./identity.ts";
 export * from "./json-limits.ts";
 export * from "./origin.ts";

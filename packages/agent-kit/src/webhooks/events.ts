@@ -1,13 +1,7 @@
 import { z } from "zod";
 
-/** The events the marketplace pushes (docs/agent-events.md). */
-export const MARKETPLACE_EVENT_TYPES = [
-  "subscription.created",
-  "subscription.updated",
-  "subscription.canceled",
-  "entitlements.updated",
-  "agent.status_changed",
-] as const;
+/** The events the marketplace pushes (docs/agent-events.md); the list lives in the contract. */
+export { AGENT_EVENT_TYPES as MARKETPLACE_EVENT_TYPES } from "@amp/contract";
 
 const SubscriptionSnapshotSchema = z.object({
   id: z.string(),

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { periodContaining } from "@amp/contract";
+import { type AgentEventType, periodContaining } from "@amp/contract";
 import { and, desc, eq, gt, isNull, or, sql } from "drizzle-orm";
 import type { Db } from "../db/database.ts";
 import {
@@ -14,21 +14,11 @@ import {
   webhookSequences,
 } from "../db/schema.ts";
 
-/** The events an agent's endpoints receive (docs/agent-events.md). */
-export const EVENT_TYPES = [
-  "subscription.created",
-  "subscription.updated",
-  "subscription.canceled",
-  "entitlements.updated",
-  "agent.status_changed",
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
-
 /** The channel the relay listens on: a commit that wrote outbox rows wakes it at once. */
 export const OUTBOX_CHANNEL = "webhook_outbox";
 
 export type EmitInput =
-  | { type: Exclude<EventType, "agent.status_changed">; agentId: string; userId: string }
+  | { type: Exclude<AgentEventType, "agent.status_changed">; agentId: string; userId: string }
   | { type: "agent.status_changed"; agentId: string };
 
 /**
