@@ -25,6 +25,12 @@ function AppBanner(p: { app?: RequestingApp | null; verb: string }) {
   );
 }
 
+/** The query that carries an authorization request (or a page to return to) between sign-in and sign-up. */
+function carryOn(p: { oauthQuery: string; next?: string }) {
+  if (p.oauthQuery) return `?${p.oauthQuery}`;
+  return p.next && p.next !== "/" ? `?next=${encodeURIComponent(p.next)}` : "";
+}
+
 export function SignInPage(p: {
   csrf: string;
   oauthQuery: string;
@@ -33,11 +39,7 @@ export function SignInPage(p: {
   error?: string;
   app?: RequestingApp | null;
 }) {
-  const suffix = p.oauthQuery
-    ? `?${p.oauthQuery}`
-    : p.next && p.next !== "/"
-      ? `?next=${encodeURIComponent(p.next)}`
-      : "";
+  const suffix = carryOn(p);
   return (
     <Layout title="Sign in">
       <AppBanner app={p.app} verb="Sign in" />
@@ -76,11 +78,7 @@ export function SignUpPage(p: {
   error?: string;
   app?: RequestingApp | null;
 }) {
-  const suffix = p.oauthQuery
-    ? `?${p.oauthQuery}`
-    : p.next && p.next !== "/"
-      ? `?next=${encodeURIComponent(p.next)}`
-      : "";
+  const suffix = carryOn(p);
   return (
     <Layout title="Create an account">
       <AppBanner app={p.app} verb="Create an account" />
