@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { browserStack, runBrowser } from "./stack.ts";
+import { browserStack, runBrowser, sideways } from "./stack.ts";
 
 /** The reference agent's UX (issue 12 item 3) in Chromium against `npm start`, at a desktop and a phone width. */
 const SHOTS = new URL("../docs/screenshots/", import.meta.url).pathname;
@@ -43,12 +43,7 @@ describe.skipIf(!runBrowser)("the reference agent's UX in a real browser", () =>
         fullPage: !ON_SCREEN.has(state),
       });
     /** No sideways scrolling, in whatever state the page is. */
-    const noSidewaysScroll = async () =>
-      expect(
-        await page.evaluate(
-          () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
-        ),
-      ).toBeLessThanOrEqual(0);
+    const noSidewaysScroll = async () => expect(await sideways(page)).toBeLessThanOrEqual(0);
     // Each width is its own marketplace user, so each starts on Free with a full allowance.
     const email = `ux-${name}-${Date.now()}@example.com`;
 

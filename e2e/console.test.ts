@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import { browserStack, runBrowser } from "./stack.ts";
+import { browserStack, runBrowser, sideways } from "./stack.ts";
 
 /**
  * The operator console in a real browser against `npm start` (issue 12 item 2):
@@ -32,8 +32,6 @@ describe.skipIf(!runBrowser)("the operator console (npm start + Chromium)", () =
     await page.waitForURL(`${e2e.stack.marketplaceUrl}${next}`);
     return { page, errors };
   }
-  const sideways = (page: Page) =>
-    page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   const shot = async (page: Page, name: string) => {
     expect(await sideways(page), `${name} scrolls sideways`).toBeLessThanOrEqual(0);
     const width = page.viewportSize()!.width;

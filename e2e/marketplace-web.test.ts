@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import { browserStack, freePort, runBrowser } from "./stack.ts";
+import { browserStack, freePort, runBrowser, sideways } from "./stack.ts";
 
 /**
  * The marketplace web app in a real browser against `npm start` (issue 12):
@@ -30,9 +30,6 @@ describe.skipIf(!runBrowser)("the marketplace web app (npm start + Chromium)", (
     page.on("pageerror", (e) => errors.push(String(e)));
     return { page, errors };
   }
-  /** The page fits the viewport: nothing scrolls sideways. */
-  const sideways = (page: Page) =>
-    page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   const shot = async (page: Page, name: string) => {
     expect(await sideways(page), `${name} scrolls sideways`).toBeLessThanOrEqual(0);
     const width = page.viewportSize()!.width;

@@ -4,7 +4,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll } from "vitest";
 import { type DevProcess, startDev } from "../packages/marketplace/test/support/dev-process.ts";
 
@@ -141,6 +141,10 @@ export function browserStack(
   });
   return fixture;
 }
+
+/** How far the page scrolls sideways (px): 0 or less when it fits its viewport. */
+export const sideways = (page: Page) =>
+  page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
 
 export async function launchChromium(): Promise<Browser> {
   return chromium.launch({

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, launchChromium, runBrowser, startStack } from "./stack.ts";
+import { freePort, launchChromium, runBrowser, sideways, startStack } from "./stack.ts";
 
 const ARTIFACTS = new URL("./artifacts/", import.meta.url).pathname;
 mkdirSync(ARTIFACTS, { recursive: true });
@@ -124,15 +124,10 @@ describe.skipIf(!runBrowser)("the whole system in a real browser (npm start + Ch
     const phone = await browser.newPage({ viewport: { width: 375, height: 740 } });
     await phone.goto(stack.agentUrl);
     await phone.getByRole("button", { name: "Sign in with the marketplace" }).waitFor();
-    const overflow = await phone.evaluate(
-      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
-    );
-    expect(overflow).toBeLessThanOrEqual(0);
+    expect(await sideways(phone)).toBeLessThanOrEqual(0);
     await phone.goto(`${stack.marketplaceUrl}/pricing/kb-assistant`);
     await phone.getByRole("article", { name: "Pro plan" }).waitFor();
-    expect(
-      await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth),
-    ).toBeLessThanOrEqual(0);
+    expect(await sideways(phone)).toBeLessThanOrEqual(0);
     await phone.screenshot({ path: `${ARTIFACTS}20-pricing-375px.png`, fullPage: true });
     await phone.close();
   });
