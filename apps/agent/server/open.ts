@@ -24,9 +24,7 @@ export async function openAgent(
   const database = await connect(target);
   try {
     const storage = kitStorage(database);
-    // agent-kit's tables first: the agent's reference its "user" table.
-    await storage.migrate();
-    await migrate(database.sql, [MIGRATIONS]);
+    // createAgentKit creates agent-kit's tables; the agent's come after (they reference its "user" table).
     const kit = await createAgentKit({
       marketplaceUrl: config.marketplaceUrl,
       ...(config.marketplaceInternalUrl ? { marketplaceInternalUrl: config.marketplaceInternalUrl } : {}),
@@ -42,6 +40,7 @@ export async function openAgent(
         ? { cookieMode: "cross-origin" as const, frontendOrigin: config.frontendOrigin }
         : {}),
     });
+    await migrate(database.sql, [MIGRATIONS]);
     return { database, kit };
   } catch (error) {
     await database.close();
