@@ -7,6 +7,14 @@ import { documents, knowledgeBases, messages } from "./schema.ts";
 export type AgentDb = DrizzleDb<typeof schema>;
 export { schema };
 
+/** What a document list shows: everything but the text. */
+const DOCUMENT_SUMMARY = {
+  id: documents.id,
+  title: documents.title,
+  bytes: documents.bytes,
+  createdAt: documents.createdAt,
+};
+
 export class NotFoundError extends Error {}
 
 /** The knowledge-base store: everything is scoped to the owning (agent) user. */
@@ -72,12 +80,7 @@ export class KnowledgeBases {
 
   async documents(kbId: string) {
     return this.db
-      .select({
-        id: documents.id,
-        title: documents.title,
-        bytes: documents.bytes,
-        createdAt: documents.createdAt,
-      })
+      .select(DOCUMENT_SUMMARY)
       .from(documents)
       .where(eq(documents.kbId, kbId))
       .orderBy(asc(documents.createdAt));
@@ -91,12 +94,7 @@ export class KnowledgeBases {
     const [doc] = await this.db
       .insert(documents)
       .values({ id: randomUUID(), kbId, title, content, bytes: Buffer.byteLength(content) })
-      .returning({
-        id: documents.id,
-        title: documents.title,
-        bytes: documents.bytes,
-        createdAt: documents.createdAt,
-      });
+      .returning(DOCUMENT_SUMMARY);
     return doc!;
   }
 
@@ -115,12 +113,7 @@ export class KnowledgeBases {
       .update(documents)
       .set({ title })
       .where(and(eq(documents.id, documentId), eq(documents.kbId, kbId)))
-      .returning({
-        id: documents.id,
-        title: documents.title,
-        bytes: documents.bytes,
-        createdAt: documents.createdAt,
-      });
+      .returning(DOCUMENT_SUMMARY);
     if (!doc) throw new NotFoundError("No such document.");
     return doc;
   }
