@@ -104,11 +104,11 @@ export class TokenManager {
   }
 
   /** Keeps what a read found; decrypts the access token only if it is still fresh. */
-  private async remember(userId: string, stored: StoredAccount, plainToken?: string): Promise<Known> {
+  private async remember(userId: string, stored: StoredAccount): Promise<Known> {
     const fresh = this.fresh(stored);
     const known: Known = {
       subject: stored.accountId,
-      token: fresh ? (plainToken ?? (await this.decrypt(stored.accessToken))) : null,
+      token: fresh ? await this.decrypt(stored.accessToken) : null,
       freshUntil: fresh ? this.freshUntil(stored.accessTokenExpiresAt) : 0,
     };
     this.known.set(userId, known);
@@ -187,8 +187,13 @@ export class TokenManager {
       idToken: body.id_token ?? null,
       accessTokenExpiresAt: expiresAt,
     });
-    const saved = { ...stored, accessToken, accessTokenExpiresAt: expiresAt };
-    return (await this.remember(userId, saved, body.access_token)).token ?? body.access_token;
+    // Remembered as it arrived (no need to decrypt what was just encrypted); used while fresh.
+    this.known.set(userId, {
+      subject: stored.accountId,
+      token: body.access_token,
+      freshUntil: this.freshUntil(expiresAt),
+    });
+    return body.access_token;
   }
 
   /** One retry on a network error, with the same refresh token: the marketplace never saw the first. */
