@@ -13,6 +13,8 @@ const AGENT_KIT_TABLES = [
   "verification",
   "rateLimit",
   "agent_kit_throttle",
+  "agent_kit_webhook_events",
+  "agent_kit_webhook_sequences",
   "agent_kit_migrations",
 ];
 

@@ -26,6 +26,13 @@ const sqlite = new DatabaseSync(":memory:");
 const sqliteAuth = await authSql(sqliteStorage(sqlite).authDatabase);
 sqlite.close();
 
+/**
+ * The webhook ledger (src/webhooks/ledger.ts): applied event ids and the highest sequence per subject. The same
+ * SQL on both (epoch milliseconds as bigint); IF NOT EXISTS adopts the tables earlier agent-kits created on first use.
+ */
+const WEBHOOK_LEDGER = `create table if not exists "agent_kit_webhook_events" ("id" text primary key, "receivedAt" bigint not null);
+create table if not exists "agent_kit_webhook_sequences" ("sub" text primary key, "sequence" bigint not null);`;
+
 /** As TypeScript source, each statement on its own line (the SQL holds no backtick or `${`). */
 const migrations = (auth: string, rest: [string, string][]) =>
   `[\n${([["0001_auth", auth], ...rest] as [string, string][])
@@ -47,6 +54,7 @@ export const POSTGRES_MIGRATIONS: Migration[] = ${migrations(postgresAuth, [
       "0002_callback_throttle",
       `create table if not exists "agent_kit_throttle" ("key" text not null primary key, "windowStart" timestamptz not null, "count" integer not null);`,
     ],
+    ["0003_webhook_ledger", WEBHOOK_LEDGER],
   ])};
 
 /** SQLite (node:sqlite). Dates are ISO-8601 text, as better-auth writes them; the lock is a lease row. */
@@ -59,6 +67,7 @@ export const SQLITE_MIGRATIONS: Migration[] = ${migrations(sqliteAuth, [
       "0003_lock",
       `create table if not exists "agent_kit_lock" ("key" text not null primary key, "holder" text not null, "expiresAt" integer not null);`,
     ],
+    ["0004_webhook_ledger", WEBHOOK_LEDGER],
   ])};
 `,
 );

@@ -30,10 +30,18 @@ describe.each(kinds)("%s storage", (kind) => {
       const applied = await db.query<{ id: string }>(`SELECT "id" FROM "agent_kit_migrations" ORDER BY "id"`);
       expect(applied.map((r) => r.id)).toEqual(
         kind === "sqlite"
-          ? ["0001_auth", "0002_callback_throttle", "0003_lock"]
-          : ["0001_auth", "0002_callback_throttle"],
+          ? ["0001_auth", "0002_callback_throttle", "0003_lock", "0004_webhook_ledger"]
+          : ["0001_auth", "0002_callback_throttle", "0003_webhook_ledger"],
       );
-      for (const table of ["user", "session", "account", "verification", "agent_kit_throttle"])
+      for (const table of [
+        "user",
+        "session",
+        "account",
+        "verification",
+        "agent_kit_throttle",
+        "agent_kit_webhook_events",
+        "agent_kit_webhook_sequences",
+      ])
         expect(await db.query(`SELECT count(*) AS n FROM "${table}"`)).toHaveLength(1);
     } finally {
       await other.close();

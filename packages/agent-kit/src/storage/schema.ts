@@ -25,6 +25,13 @@ create index if not exists "verification_identifier_idx" on "verification" ("ide
 create table if not exists "agent_kit_throttle" ("key" text not null primary key, "windowStart" timestamptz not null, "count" integer not null);
 `,
   },
+  {
+    id: "0003_webhook_ledger",
+    sql: `
+create table if not exists "agent_kit_webhook_events" ("id" text primary key, "receivedAt" bigint not null);
+create table if not exists "agent_kit_webhook_sequences" ("sub" text primary key, "sequence" bigint not null);
+`,
+  },
 ];
 
 /** SQLite (node:sqlite). Dates are ISO-8601 text, as better-auth writes them; the lock is a lease row. */
@@ -51,6 +58,13 @@ create table if not exists "agent_kit_throttle" ("key" text not null primary key
     id: "0003_lock",
     sql: `
 create table if not exists "agent_kit_lock" ("key" text not null primary key, "holder" text not null, "expiresAt" integer not null);
+`,
+  },
+  {
+    id: "0004_webhook_ledger",
+    sql: `
+create table if not exists "agent_kit_webhook_events" ("id" text primary key, "receivedAt" bigint not null);
+create table if not exists "agent_kit_webhook_sequences" ("sub" text primary key, "sequence" bigint not null);
 `,
   },
 ];

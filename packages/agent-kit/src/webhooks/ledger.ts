@@ -1,3 +1,6 @@
+import { PROVIDER_ID } from "../provider.ts";
+import type { Query } from "../storage/postgres-sql.ts";
+
 /**
  * What agent-kit remembers of the marketplace's events, in the agent's own
  * database (the storage's): the ids it has applied (deliveries are
@@ -22,42 +25,19 @@ export interface WebhookLedger {
   userIdOf(sub: string): Promise<string | null>;
 }
 
-type Query = <R>(text: string, params?: unknown[]) => Promise<{ rows: R[] }>;
-
-const TABLES = [
-  `CREATE TABLE IF NOT EXISTS "agent_kit_webhook_events" ("id" text PRIMARY KEY, "receivedAt" bigint NOT NULL)`,
-  `CREATE TABLE IF NOT EXISTS "agent_kit_webhook_sequences" ("sub" text PRIMARY KEY, "sequence" bigint NOT NULL)`,
-];
 /** Event ids are kept this long: past the marketplace's three days of retries, with room for an operator's replay. */
 export const EVENT_ID_RETENTION_MS = 30 * 86_400_000;
 
 /**
  * A ledger over SQL (PostgreSQL, PGlite or SQLite: the statements are common
- * SQL; `placeholder` renders the n-th parameter). Tables are created on first use.
+ * SQL; `placeholder` renders the n-th parameter). Its tables are the storage's
+ * migrations (storage/schema.ts), created with agent-kit's others.
  */
 export function sqlLedger(query: Query, placeholder: (n: number) => string): WebhookLedger {
   const p = placeholder;
-  let ready: Promise<void> | null = null;
-  const migrate = () => {
-    ready ??= (async () => {
-      for (const statement of TABLES) {
-        try {
-          await query(statement);
-        } catch (error) {
-          // Two processes creating the table at once: PostgreSQL can fail the loser; the table is there.
-          if (!/already exists|duplicate key/i.test(String((error as Error).message))) throw error;
-        }
-      }
-    })().catch((error) => {
-      ready = null;
-      throw error;
-    });
-    return ready;
-  };
   let claims = 0;
   return {
     async claim(event) {
-      await migrate();
       const now = Date.now();
       const inserted = await query<{ id: string }>(
         `INSERT INTO "agent_kit_webhook_events" ("id", "receivedAt") VALUES (${p(1)}, ${p(2)})
@@ -85,8 +65,8 @@ export function sqlLedger(query: Query, placeholder: (n: number) => string): Web
     },
     async userIdOf(sub) {
       const { rows } = await query<{ userId: string }>(
-        `SELECT "userId" FROM "account" WHERE "accountId" = ${p(1)} AND "providerId" = 'marketplace' LIMIT 1`,
-        [sub],
+        `SELECT "userId" FROM "account" WHERE "accountId" = ${p(1)} AND "providerId" = ${p(2)} LIMIT 1`,
+        [sub, PROVIDER_ID],
       );
       return rows[0]?.userId ?? null;
     },
