@@ -199,11 +199,7 @@ export class TokenManager {
   /** One retry on a network error, with the same refresh token: the marketplace never saw the first. */
   private async tokenRequest(refreshToken: string): Promise<Response> {
     const send = () =>
-      oauth.refreshTokenGrantRequest(this.as, this.client, oauth.None(), refreshToken, {
-        [oauth.customFetch]: this.deps.fetch,
-        [oauth.allowInsecureRequests]: this.deps.allowInsecure,
-        signal: AbortSignal.timeout(this.deps.requestTimeoutMs),
-      });
+      oauth.refreshTokenGrantRequest(this.as, this.client, oauth.None(), refreshToken, this.requestOptions());
     try {
       return await send();
     } catch {
@@ -213,6 +209,26 @@ export class TokenManager {
         throw new MarketplaceUnavailableError("The marketplace's token endpoint is unreachable.", error);
       }
     }
+  }
+
+  /** RFC 7009: revokes a refresh token at the marketplace, best effort (a sign-out goes on whatever happens). */
+  async revoke(refreshToken: string): Promise<void> {
+    if (!this.as.revocation_endpoint) return;
+    await oauth
+      .revocationRequest(this.as, this.client, oauth.None(), refreshToken, {
+        ...this.requestOptions(),
+        additionalParameters: { token_type_hint: "refresh_token" },
+      })
+      .catch(() => undefined);
+  }
+
+  /** What every request to the marketplace's OAuth endpoints is sent with. */
+  private requestOptions() {
+    return {
+      [oauth.customFetch]: this.deps.fetch,
+      [oauth.allowInsecureRequests]: this.deps.allowInsecure,
+      signal: AbortSignal.timeout(this.deps.requestTimeoutMs),
+    };
   }
 
   private async clearWith(accounts: AccountStore, userId: string) {

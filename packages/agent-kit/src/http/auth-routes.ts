@@ -150,20 +150,7 @@ export class AuthRoutes {
     let endSessionUrl: string | null = null;
     if (user) {
       const { refreshToken, idToken } = await this.tokens.storedForSignOut(user.id);
-      if (refreshToken && this.discovery.revocation_endpoint) {
-        await this.options
-          .fetch(this.discovery.revocation_endpoint, {
-            method: "POST",
-            headers: { "content-type": "application/x-www-form-urlencoded" },
-            body: new URLSearchParams({
-              token: refreshToken,
-              token_type_hint: "refresh_token",
-              client_id: this.options.clientId,
-            }),
-            signal: AbortSignal.timeout(this.options.requestTimeoutMs),
-          })
-          .catch(() => undefined); // Revocation is best effort; the local session ends regardless.
-      }
+      if (refreshToken) await this.tokens.revoke(refreshToken);
       await this.tokens.clear(user.id);
       if (endMarketplaceSession && idToken && this.discovery.end_session_endpoint) {
         const target = new URL(this.discovery.end_session_endpoint);
